@@ -176,10 +176,10 @@ type Sink interface {
 
 // Stats counts what an Extractor saw.
 type Stats struct {
-	Frames    int64 // frames offered
-	Messages  int64 // DNS messages decoded
-	Malformed int64 // DNS payloads that could not be decoded
-	Lookups   int64 // lookups emitted
-	Records   int64 // records in emitted lookups
+	Frames    int64            // frames offered
+	Messages  int64            // DNS messages decoded
+	Malformed int64            // DNS payloads that could not be decoded
+	Lookups   int64            // lookups emitted
+	Records   int64            // records in emitted lookups
 	Skipped   map[string]int64 // frames not decoded as far as UDP/TCP, by reason ("link 147", "ipv4 options bad", ...)
 }
