@@ -106,9 +106,10 @@ const (
 	Answered    Kind = iota + 1 // a query and its response
 	Unanswered                  // a query whose response was not captured
 	Unsolicited                 // a response whose query was not captured
+	Unpaired                    // an mDNS or LLMNR message, recorded without pairing
 )
 
-// String returns "answered", "unanswered" or "unsolicited".
+// String returns "answered", "unanswered", "unsolicited" or "unpaired".
 func (k Kind) String() string {
 	switch k {
 	case Answered:
@@ -117,6 +118,8 @@ func (k Kind) String() string {
 		return "unanswered"
 	case Unsolicited:
 		return "unsolicited"
+	case Unpaired:
+		return "unpaired"
 	}
 	return "unknown"
 }
@@ -126,6 +129,7 @@ func (k Kind) String() string {
 // a lookup of its own.
 type Lookup struct {
 	Transport Transport
+	Unpaired  bool           // mDNS or LLMNR: one message, never paired
 	Path      string         // encapsulation the messages were found on, e.g. "eth/vlan:101/ipv4/udp"
 	Client    netip.AddrPort // the side that sent the query
 	Server    netip.AddrPort // the side that answered
@@ -133,9 +137,12 @@ type Lookup struct {
 	Response  *Message       // nil for an unanswered query
 }
 
-// Kind says whether the lookup was answered, unanswered or unsolicited.
+// Kind says whether the lookup was answered, unanswered, unsolicited or
+// unpaired.
 func (l *Lookup) Kind() Kind {
 	switch {
+	case l.Unpaired:
+		return Unpaired
 	case l.Query != nil && l.Response != nil:
 		return Answered
 	case l.Query != nil:
