@@ -1,0 +1,202 @@
+package dnsextract
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// transaction identifies the messages of one DNS transaction: the flow seen
+// from the client, the encapsulation it was found on, and the transaction ID
+// (RFC 1035 section 4.1.1), as Zeek pairs them.
+type transaction struct {
+	transport Transport
+	path      string
+	client    netip.AddrPort
+	server    netip.AddrPort
+	id        uint16
+}
+
+// waiting is a message held until its other half arrives or it expires.
+type waiting struct {
+	key  transaction
+	msg  *Message
+	done bool // paired or emitted; left in the queue as a tombstone
+}
+
+// pairer pairs queries with responses, in either capture order. Messages wait
+// at most timeout of capture time, and at most limit wait at once; beyond
+// that the oldest is emitted alone.
+type pairer struct {
+	timeout time.Duration
+	limit   int
+	emit    func(*Lookup)
+
+	byKey map[transaction][]*waiting
+	queue []*waiting // arrival order, for expiry
+	head  int        // first live position in queue
+	count int        // messages waiting
+}
+
+func newPairer(timeout time.Duration, limit int, emit func(*Lookup)) *pairer {
+	return &pairer{
+		timeout: timeout,
+		limit:   limit,
+		emit:    emit,
+		byKey:   make(map[transaction][]*waiting),
+	}
+}
+
+// add offers a message found on path over transport.
+func (p *pairer) add(m *Message, transport Transport, path string) {
+	key := transaction{transport: transport, path: path, id: m.ID}
+	if m.Response {
+		key.client, key.server = m.Dst, m.Src
+	} else {
+		key.client, key.server = m.Src, m.Dst
+	}
+
+	if w := p.take(key, m); w != nil {
+		l := &Lookup{Transport: transport, Path: path, Client: key.client, Server: key.server}
+		if m.Response {
+			l.Query, l.Response = w.msg, m
+		} else {
+			l.Query, l.Response = m, w.msg
+		}
+		p.emit(l)
+		return
+	}
+
+	w := &waiting{key: key, msg: m}
+	p.byKey[key] = append(p.byKey[key], w)
+	p.queue = append(p.queue, w)
+	p.count++
+	for p.count > p.limit {
+		p.expireOne()
+	}
+}
+
+// take removes and returns the waiting message that m completes: a query for
+// a response or a response for a query, with the same question. Among
+// several, a response takes the latest query (a retransmission's answer) and
+// a query takes the earliest response.
+func (p *pairer) take(key transaction, m *Message) *waiting {
+	list := p.byKey[key]
+	best := -1
+	for i, w := range list {
+		if w.msg.Response == m.Response || !sameQuestion(w.msg, m) {
+			continue
+		}
+		best = i
+		if !m.Response {
+			break
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	w := list[best]
+	list = append(list[:best], list[best+1:]...)
+	if len(list) == 0 {
+		delete(p.byKey, key)
+	} else {
+		p.byKey[key] = list
+	}
+	w.done = true
+	p.count--
+	return w
+}
+
+// sameQuestion reports whether two messages ask the same question. A message
+// without a question (some error responses) matches any.
+func sameQuestion(a, b *Message) bool {
+	if a.QName == "" || b.QName == "" {
+		return true
+	}
+	return a.QType == b.QType && a.QClass == b.QClass && strings.EqualFold(a.QName, b.QName)
+}
+
+// expire emits the messages that have waited longer than the timeout at
+// capture time now.
+func (p *pairer) expire(now time.Time) {
+	deadline := now.Add(-p.timeout)
+	for w := p.front(); w != nil && w.msg.Time.Before(deadline); w = p.front() {
+		p.pop()
+		p.drop(w)
+	}
+}
+
+// expireOne emits the oldest waiting message alone.
+func (p *pairer) expireOne() {
+	if w := p.front(); w != nil {
+		p.pop()
+		p.drop(w)
+	}
+}
+
+// front returns the oldest message still waiting, or nil, discarding the
+// tombstones of paired messages before it.
+func (p *pairer) front() *waiting {
+	for p.head < len(p.queue) && p.queue[p.head].done {
+		p.pop()
+	}
+	p.compact()
+	if p.head == len(p.queue) {
+		return nil
+	}
+	return p.queue[p.head]
+}
+
+// pop removes the queue's first entry.
+func (p *pairer) pop() {
+	p.queue[p.head] = nil
+	p.head++
+}
+
+// drop removes w from the waiting set and emits it as a lookup of its own.
+func (p *pairer) drop(w *waiting) {
+	list := p.byKey[w.key]
+	for i, x := range list {
+		if x == w {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(p.byKey, w.key)
+	} else {
+		p.byKey[w.key] = list
+	}
+	w.done = true
+	p.count--
+
+	l := &Lookup{
+		Transport: w.key.transport, Path: w.key.path,
+		Client: w.key.client, Server: w.key.server,
+	}
+	if w.msg.Response {
+		l.Response = w.msg
+	} else {
+		l.Query = w.msg
+	}
+	p.emit(l)
+}
+
+// compact reclaims the queue's consumed prefix once it dominates.
+func (p *pairer) compact() {
+	if p.head < 1024 || p.head < len(p.queue)/2 {
+		return
+	}
+	n := copy(p.queue, p.queue[p.head:])
+	clear(p.queue[n:])
+	p.queue = p.queue[:n]
+	p.head = 0
+}
+
+// flush emits every waiting message alone, oldest first.
+func (p *pairer) flush() {
+	for p.count > 0 {
+		p.expireOne()
+	}
+	p.queue, p.head = p.queue[:0], 0
+}
