@@ -3,8 +3,8 @@ package dnsextract
 import (
 	"encoding/binary"
 	"errors"
-	"strconv"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
