@@ -352,7 +352,7 @@ func damageCases() []damageCase {
 	}
 	shbLen := len((&ngWriter{}).section(le).b)
 	first := len((&ngWriter{}).section(le).iface(1, 0).b) // the first frame's block
-	second := first + 96                                   // the block after it
+	second := first + 96                                  // the block after it
 	badLength := func(n uint32) []byte {
 		return ng(func(w *ngWriter) {
 			w.epb(0, 2e6, payload(2, 50), 50).epb(0, 3e6, payload(3, 50), 50)
