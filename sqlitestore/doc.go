@@ -1,0 +1,71 @@
+// Package sqlitestore keeps a pdnsx case file: one SQLite database holding
+// the runs, captures, lookups, records and malformed payloads of an
+// investigation. It owns the schema and its version, decides which files
+// it may open, writes through a single batched Writer and (later) answers
+// the read queries. It knows SQL and nothing of packets: it takes the
+// plain types of package dnsextract and never prints.
+//
+// # The file
+//
+// A case file says what it is with PRAGMA application_id = 0x70646e73
+// ("pdns") and PRAGMA user_version = SchemaVersion. Open reads the
+// 100-byte SQLite header itself before SQLite sees the file, so a file
+// that is not a SQLite database, a database of another application, or a
+// case written by a newer pdnsx is refused without being touched. An
+// absent or empty file becomes a new case.
+//
+// Times are TEXT, ISO-8601 in UTC with nine fractional digits
+// (2026-12-03T16:21:13.123456789Z): they sort as text and SQLite's date
+// functions read them. Addresses are TEXT (10.1.2.3, 2001:db8::1). DNS
+// types, classes, opcodes, response codes and sections are TEXT
+// mnemonics as miekg/dns prints them (A, IN, QUERY, NXDOMAIN, answer),
+// with the RFC 3597 forms TYPE65280 and CLASS32769, and RCODE23 and
+// OPCODE7, for numbers it has no name for. Names are stored once each in
+// the names table, as seen and in a reversed lowercase form (rname) that
+// makes suffix searches use an index: every name under evil.example has
+// rname >= 'example.evil.' AND rname < 'example.evil/'.
+//
+// # Crash consistency
+//
+// The writer runs with a rollback journal (journal_mode=DELETE) and
+// synchronous=OFF. SQLite writes the journal before it changes the
+// database, and the operating system keeps the writes of a process that
+// dies, so after a kill -9 or a crash of pdnsx the next open rolls the
+// unfinished transaction back and the file is consistent: it holds every
+// capture whose FinishCapture returned. Nothing is synced during the
+// ingest; a power loss or an operating system crash in the middle of one
+// can damage the file. Close syncs the file, so a case that was closed is
+// durable. WAL would survive power loss with synchronous=NORMAL, but it
+// writes every page twice and leaves -wal and -shm files behind a killed
+// process; the rollback journal leaves nothing beside a closed file.
+//
+// A store opened for writing holds the file with locking_mode=EXCLUSIVE
+// until Close: a second pdnsx gets ErrInUse rather than interleaving
+// rows, and queries must wait for the ingest to end.
+//
+// # The writer
+//
+// The Writer is the throughput bound of an ingest. It keeps one
+// transaction open and commits every 50,000 rows, on Flush and on
+// FinishCapture. Rows are inserted many to a statement, through the
+// driver directly rather than database/sql, whose per-call argument
+// conversion costs more than SQLite's insert. Name and lookup ids are
+// assigned in Go (the store is the only writer), so a record row needs no
+// round trip for the id of its lookup or name. Only the UNIQUE index on
+// names.name exists during a bulk load; Finish builds the query indexes.
+//
+// # Limits
+//
+// BUG: the frames column of a message that spans two captures (a TCP
+// stream cut by a capture rotation) lists frame numbers without saying
+// which capture each is in; query_capture_id and response_capture_id name
+// the capture of the first frame.
+//
+// BUG: DeleteCapture deletes the lookups paired across the deleted capture
+// and another one; re-ingesting only the deleted capture brings its half
+// back as an unanswered or unsolicited lookup.
+//
+// BUG: a case file whose ingest was killed mid-transaction has a hot
+// journal until it is opened for writing; OpenReadOnly cannot roll it
+// back and fails until then.
+package sqlitestore

@@ -1,0 +1,135 @@
+package sqlitestore
+
+// ApplicationID is the PRAGMA application_id of a pdnsx case file: the
+// bytes "pdns".
+const ApplicationID = 0x70646e73
+
+// SchemaVersion is the PRAGMA user_version this package writes and the
+// newest it opens.
+const SchemaVersion = 1
+
+// schemaV1 creates the tables and views of schema version 1. Only the
+// indexes the writer needs are here; the query indexes come with Finish.
+const schemaV1 = `
+CREATE TABLE runs(
+	id INTEGER PRIMARY KEY,
+	started TEXT NOT NULL,
+	finished TEXT,
+	version TEXT NOT NULL,
+	command TEXT NOT NULL,
+	outcome TEXT NOT NULL
+);
+CREATE TABLE captures(
+	id INTEGER PRIMARY KEY,
+	run_id INTEGER NOT NULL REFERENCES runs,
+	path TEXT NOT NULL,
+	size INTEGER,
+	sha256 TEXT,
+	format TEXT,
+	compression TEXT,
+	link_types TEXT,
+	first_time TEXT,
+	last_time TEXT,
+	frames INTEGER,
+	dns_messages INTEGER,
+	malformed INTEGER,
+	skipped TEXT,
+	status TEXT NOT NULL,
+	error TEXT
+);
+CREATE TABLE names(
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	rname TEXT NOT NULL
+);
+CREATE TABLE lookups(
+	id INTEGER PRIMARY KEY,
+	capture_id INTEGER NOT NULL,
+	kind TEXT NOT NULL,
+	transport TEXT NOT NULL,
+	path TEXT,
+	client TEXT,
+	client_port INTEGER,
+	server TEXT,
+	server_port INTEGER,
+	txid INTEGER,
+	qname_id INTEGER,
+	qtype TEXT,
+	qclass TEXT,
+	opcode TEXT,
+	rcode TEXT,
+	query_time TEXT,
+	response_time TEXT,
+	rtt_us INTEGER,
+	query_flags INTEGER,
+	response_flags INTEGER,
+	tc INTEGER,
+	aa INTEGER,
+	an_count INTEGER,
+	ns_count INTEGER,
+	ar_count INTEGER,
+	edns_udp_size INTEGER,
+	edns_do INTEGER,
+	edns_client_subnet TEXT,
+	query_size INTEGER,
+	response_size INTEGER,
+	query_capture_id INTEGER,
+	query_frame INTEGER,
+	query_frames TEXT,
+	response_capture_id INTEGER,
+	response_frame INTEGER,
+	response_frames TEXT
+);
+CREATE TABLE records(
+	lookup_id INTEGER NOT NULL,
+	section TEXT NOT NULL,
+	name_id INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	class TEXT NOT NULL,
+	ttl INTEGER NOT NULL,
+	data TEXT NOT NULL
+);
+CREATE TABLE malformed(
+	id INTEGER PRIMARY KEY,
+	capture_id INTEGER NOT NULL,
+	frame INTEGER,
+	frames TEXT,
+	time TEXT,
+	transport TEXT,
+	path TEXT,
+	src TEXT,
+	src_port INTEGER,
+	dst TEXT,
+	dst_port INTEGER,
+	reason TEXT,
+	payload BLOB
+);
+CREATE VIEW lookup_view AS
+SELECT l.*, n.name AS qname,
+	qc.sha256 AS query_sha256, qc.path AS query_capture,
+	rc.sha256 AS response_sha256, rc.path AS response_capture
+FROM lookups l
+LEFT JOIN names n ON n.id = l.qname_id
+LEFT JOIN captures qc ON qc.id = l.query_capture_id
+LEFT JOIN captures rc ON rc.id = l.response_capture_id;
+CREATE VIEW record_view AS
+SELECT r.lookup_id, r.section, n.name AS name, r.type, r.class, r.ttl, r.data,
+	l.client, l.server, l.query_time, l.response_time, q.name AS qname
+FROM records r
+JOIN names n ON n.id = r.name_id
+JOIN lookups l ON l.id = r.lookup_id
+LEFT JOIN names q ON q.id = l.qname_id;
+`
+
+// queryIndexes are the indexes the read queries use. Finish builds them
+// after a bulk load, which is cheaper than maintaining them during it.
+const queryIndexes = `
+CREATE INDEX IF NOT EXISTS names_rname ON names(rname);
+CREATE INDEX IF NOT EXISTS lookups_qname ON lookups(qname_id);
+CREATE INDEX IF NOT EXISTS lookups_client_time ON lookups(client, query_time);
+CREATE INDEX IF NOT EXISTS lookups_capture ON lookups(capture_id);
+CREATE INDEX IF NOT EXISTS records_lookup ON records(lookup_id);
+CREATE INDEX IF NOT EXISTS records_name ON records(name_id);
+CREATE INDEX IF NOT EXISTS records_data ON records(data);
+CREATE INDEX IF NOT EXISTS malformed_capture ON malformed(capture_id);
+`

@@ -1,0 +1,156 @@
+package sqlitestore
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"pdnsx/dnsextract"
+)
+
+// timeLayout is the layout appendTime writes for times outside years 0-9999.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// appendTime appends t in UTC as ISO-8601 with nine fractional digits,
+// e.g. 2026-12-03T16:21:13.123456789Z, the form the case file stores.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits appends the width lowest decimal digits of the non-negative
+// v, zero-padded.
+func appendDigits(b []byte, v, width int) []byte {
+	n := len(b) + width
+	b = append(b, "000000000"[:width]...)
+	for i := n - 1; i >= n-width; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
+
+// reverseName returns the lookup form of a domain name: its labels
+// lowercased (ASCII only, as DNS compares names), in reverse order and
+// joined with dots, with a trailing dot: "www.Evil.example." becomes
+// "example.evil.www.". All names under evil.example then sort between
+// "example.evil." and "example.evil/". Escaped dots ("a\.b") stay inside
+// their label. The root name and the empty name become ".".
+func reverseName(name string) string {
+	labels := splitLabels(name)
+	var b strings.Builder
+	b.Grow(len(name) + 1)
+	for i := len(labels) - 1; i >= 0; i-- {
+		for _, c := range []byte(labels[i]) {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+		}
+		b.WriteByte('.')
+	}
+	if len(labels) == 0 {
+		b.WriteByte('.')
+	}
+	return b.String()
+}
+
+// splitLabels splits a presentation-format name at its unescaped dots,
+// ignoring the final dot of a fully qualified name.
+func splitLabels(name string) []string {
+	var labels []string
+	start := 0
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // the escaped byte; \DDD digits are never dots
+		case '.':
+			labels = append(labels, name[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(name) {
+		labels = append(labels, name[start:])
+	}
+	return labels
+}
+
+// typeText returns the mnemonic of a resource record type, e.g. "A" or
+// "TYPE65280" (RFC 3597 section 5) for types miekg/dns does not know.
+func typeText(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return "TYPE" + strconv.Itoa(int(t))
+}
+
+// classText returns the mnemonic of a class, e.g. "IN" or "CLASS32769".
+func classText(c uint16) string {
+	if s, ok := dns.ClassToString[c]; ok {
+		return s
+	}
+	return "CLASS" + strconv.Itoa(int(c))
+}
+
+// rcodeText returns the mnemonic of an (extended) response code, e.g.
+// "NXDOMAIN" or "RCODE23".
+func rcodeText(r uint16) string {
+	if s, ok := dns.RcodeToString[int(r)]; ok {
+		return s
+	}
+	return "RCODE" + strconv.Itoa(int(r))
+}
+
+// opcodeText returns the mnemonic of an opcode, e.g. "QUERY" or "OPCODE7".
+func opcodeText(o uint8) string {
+	if s, ok := dns.OpcodeToString[int(o)]; ok {
+		return s
+	}
+	return "OPCODE" + strconv.Itoa(int(o))
+}
+
+// framesText lists the frame numbers of a message as "12,13,15" when it
+// spans several frames, or returns "" for a single frame.
+func framesText(frames []dnsextract.FrameRef) string {
+	if len(frames) < 2 {
+		return ""
+	}
+	b := make([]byte, 0, 8*len(frames))
+	for i, f := range frames {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, f.Frame, 10)
+	}
+	return string(b)
+}
+
+// addrText returns an address as the case file stores it ("10.1.2.3",
+// "2001:db8::1"), or "" for the zero Addr.
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

@@ -1,0 +1,448 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"pdnsx/dnsextract"
+)
+
+// commitRows is the number of rows after which the writer commits its
+// transaction on its own.
+const commitRows = 50000
+
+// maxCachedNames bounds the writer's name dictionary; past it the
+// dictionary starts again and names not in it are looked up in the case.
+const maxCachedNames = 1 << 20
+
+// maxCachedTexts bounds the caches of address and path texts.
+const maxCachedTexts = 4096
+
+// Rows per multi-row INSERT statement, by table. A lookup row binds 36
+// values, a record 7, a name 3; a malformed row may carry 64 KiB.
+const (
+	lookupBatch    = 16
+	recordBatch    = 32
+	nameBatch      = 32
+	malformedBatch = 8
+)
+
+// Capture is a row of the captures table: one input file of a run.
+type Capture struct {
+	ID          int64
+	Path        string // as given on the command line
+	Size        int64
+	SHA256      string // hex
+	Format      string // "pcap", "pcapng", ...
+	Compression string // "", "gzip", "zstd"
+	LinkTypes   string // e.g. "1,113"
+	First, Last time.Time
+	Frames      int64
+	Messages    int64
+	Malformed   int64
+	Skipped     string // frames not decoded, by reason
+	Status      string // ingesting, complete, truncated, corrupt, failed, interrupted
+	Error       string
+}
+
+// Writer stores the lookups and malformed payloads of a run in large
+// transactions. It must be used from one goroutine. An error from SQLite
+// is sticky: every later call returns it, and Close rolls back what was
+// not committed.
+type Writer struct {
+	s     *Store
+	runID int64
+	err   error
+	inTx  bool
+	rows  int // rows written since the transaction began
+
+	lookups, records, names, malformed *batch
+	nameByText                         driver.Stmt // SELECT id FROM names WHERE name = ?
+	nameDest                           []driver.Value
+
+	captures   map[int]captureRef // by the caller's capture index
+	nameIDs    map[string]any     // name as seen -> boxed id
+	namesInDB  bool               // names may exist that nameIDs lacks
+	nextName   int64
+	nextLookup int64
+
+	texts     map[string]any     // boxed low-cardinality strings: paths, mnemonics
+	addrs     map[netip.Addr]any // boxed address texts
+	mnemonics map[uint32]any     // boxed type, class, rcode and opcode mnemonics
+	scratch   []byte
+}
+
+// captureRef is a started capture's row id, plain and boxed.
+type captureRef struct {
+	id  int64
+	box any
+}
+
+// NewWriter returns the writer of run runID. A store has at most one
+// open writer.
+func (s *Store) NewWriter(runID int64) (*Writer, error) {
+	if s.w != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: a writer is already open", s.path)
+	}
+	w := &Writer{
+		s:         s,
+		runID:     runID,
+		captures:  make(map[int]captureRef),
+		nameIDs:   make(map[string]any),
+		texts:     make(map[string]any),
+		addrs:     make(map[netip.Addr]any),
+		mnemonics: make(map[uint32]any),
+		nameDest:  make([]driver.Value, 1),
+	}
+	err := s.conn.Raw(func(dc any) error { return w.prepare(dc.(*sqlite3.SQLiteConn)) })
+	if err != nil {
+		w.closeStmts()
+		return nil, s.wrap(err)
+	}
+	s.w = w
+	return w, nil
+}
+
+// prepare reads the next free ids and prepares the statements.
+func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
+	var err error
+	if w.nextName, err = maxID(c, "names"); err != nil {
+		return err
+	}
+	if w.nextLookup, err = maxID(c, "lookups"); err != nil {
+		return err
+	}
+	w.namesInDB = w.nextName > 0
+	w.nextName++
+	w.nextLookup++
+
+	if w.lookups, err = newBatch(c, "lookups", 36, lookupBatch); err != nil {
+		return err
+	}
+	if w.records, err = newBatch(c, "records", 7, recordBatch); err != nil {
+		return err
+	}
+	if w.names, err = newBatch(c, "names", 3, nameBatch); err != nil {
+		return err
+	}
+	if w.malformed, err = newBatch(c, "malformed", 13, malformedBatch); err != nil {
+		return err
+	}
+	w.nameByText, err = c.Prepare("SELECT id FROM names WHERE name = ?")
+	return err
+}
+
+// maxID returns the largest id in table, or 0 when it is empty.
+func maxID(c *sqlite3.SQLiteConn, table string) (int64, error) {
+	rows, err := c.QueryContext(context.Background(),
+		"SELECT coalesce(max(id), 0) FROM "+table, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 1)
+	if err := rows.Next(dest); err != nil {
+		return 0, err
+	}
+	id, _ := dest[0].(int64)
+	return id, nil
+}
+
+// run calls f with the store's SQLite connection, unless an earlier call
+// failed. An error from f becomes the writer's sticky error.
+func (w *Writer) run(f func(c *sqlite3.SQLiteConn) error) error {
+	if w.err != nil {
+		return w.err
+	}
+	err := w.s.conn.Raw(func(dc any) error { return f(dc.(*sqlite3.SQLiteConn)) })
+	if err != nil {
+		w.err = w.s.wrap(err)
+	}
+	return w.err
+}
+
+// begin opens the writer's transaction if none is open.
+func (w *Writer) begin(c *sqlite3.SQLiteConn) error {
+	if w.inTx {
+		return nil
+	}
+	if _, err := c.ExecContext(context.Background(), "BEGIN", nil); err != nil {
+		return err
+	}
+	w.inTx = true
+	w.rows = 0
+	return nil
+}
+
+// commit inserts the buffered rows and commits the open transaction.
+func (w *Writer) commit(c *sqlite3.SQLiteConn) error {
+	if !w.inTx {
+		return nil
+	}
+	if err := w.drain(); err != nil {
+		return err
+	}
+	if _, err := c.ExecContext(context.Background(), "COMMIT", nil); err != nil {
+		return err
+	}
+	w.inTx = false
+	return nil
+}
+
+// drain inserts every buffered row.
+func (w *Writer) drain() error {
+	return errors.Join(w.names.drain(), w.lookups.drain(), w.records.drain(),
+		w.malformed.drain())
+}
+
+// StartCapture inserts the row of a capture the run begins to read, with
+// status "ingesting", and sets c.ID. index is the caller's number for the
+// capture, the one dnsextract.FrameRef.Capture holds.
+func (w *Writer) StartCapture(index int, c *Capture) error {
+	return w.run(func(conn *sqlite3.SQLiteConn) error {
+		if err := w.begin(conn); err != nil {
+			return err
+		}
+		res, err := conn.ExecContext(context.Background(), `INSERT INTO captures(run_id, path,
+			size, sha256, format, compression, link_types, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'ingesting')`, namedValues(w.runID, c.Path, c.Size,
+			optText(c.SHA256), optText(c.Format), optText(c.Compression),
+			optText(c.LinkTypes)))
+		if err != nil {
+			return err
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		w.captures[index] = captureRef{c.ID, c.ID}
+		return nil
+	})
+}
+
+// FinishCapture stores the final counters and status of a capture and
+// commits, so that a finished capture is durable before the next begins.
+func (w *Writer) FinishCapture(index int, c *Capture) error {
+	ref, ok := w.captures[index]
+	if !ok {
+		return fmt.Errorf("sqlitestore: capture %d was not started", index)
+	}
+	return w.run(func(conn *sqlite3.SQLiteConn) error {
+		if err := w.begin(conn); err != nil {
+			return err
+		}
+		_, err := conn.ExecContext(context.Background(), `UPDATE captures SET size = ?,
+			sha256 = ?, format = ?, compression = ?, link_types = ?, first_time = ?,
+			last_time = ?, frames = ?, dns_messages = ?, malformed = ?, skipped = ?,
+			status = ?, error = ? WHERE id = ?`, namedValues(c.Size, optText(c.SHA256),
+			optText(c.Format), optText(c.Compression), optText(c.LinkTypes),
+			w.timeText(c.First), w.timeText(c.Last), c.Frames, c.Messages, c.Malformed,
+			optText(c.Skipped), c.Status, optText(c.Error), ref.id))
+		if err != nil {
+			return err
+		}
+		c.ID = ref.id
+		return w.commit(conn)
+	})
+}
+
+// AddLookups stores lookups and their records. It stops at the first
+// lookup it cannot store (one without messages, or with a frame in a
+// capture that was not started) and returns why; the lookups before it
+// are stored.
+func (w *Writer) AddLookups(ls []*dnsextract.Lookup) error {
+	var bad error
+	err := w.run(func(c *sqlite3.SQLiteConn) error {
+		if err := w.begin(c); err != nil {
+			return err
+		}
+		for _, l := range ls {
+			ok, err := w.addLookup(l)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				bad = w.badLookup(l)
+				break
+			}
+		}
+		return w.maybeCommit(c)
+	})
+	if err != nil {
+		return err
+	}
+	return bad
+}
+
+// AddMalformed stores DNS payloads that could not be decoded. It stops
+// at the first one whose capture was not started.
+func (w *Writer) AddMalformed(ms []*dnsextract.Malformed) error {
+	var bad error
+	err := w.run(func(c *sqlite3.SQLiteConn) error {
+		if err := w.begin(c); err != nil {
+			return err
+		}
+		for _, m := range ms {
+			ok, err := w.addMalformed(m)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				bad = fmt.Errorf("sqlitestore: malformed payload at %v: %w", m.Frames,
+					errNoCapture)
+				break
+			}
+		}
+		return w.maybeCommit(c)
+	})
+	if err != nil {
+		return err
+	}
+	return bad
+}
+
+// errNoCapture explains a lookup or payload the writer refuses.
+var errNoCapture = errors.New("no frame, or a frame in a capture that was not started")
+
+// badLookup describes a lookup the writer refused.
+func (w *Writer) badLookup(l *dnsextract.Lookup) error {
+	var frames []dnsextract.FrameRef
+	for _, m := range []*dnsextract.Message{l.Query, l.Response} {
+		if m != nil {
+			frames = append(frames, m.Frames...)
+		}
+	}
+	return fmt.Errorf("sqlitestore: lookup of %s at %v: %w", l.Client, frames, errNoCapture)
+}
+
+// maybeCommit commits once the transaction holds commitRows rows.
+func (w *Writer) maybeCommit(c *sqlite3.SQLiteConn) error {
+	if w.rows < commitRows {
+		return nil
+	}
+	return w.commit(c)
+}
+
+// Flush commits the rows written so far.
+func (w *Writer) Flush() error {
+	return w.run(w.commit)
+}
+
+// Close commits what was written and releases the writer's statements.
+// After an error it rolls back instead.
+func (w *Writer) Close() error {
+	if w.s.w != w {
+		return w.err
+	}
+	err := w.Flush()
+	if err != nil && w.inTx {
+		w.s.conn.Raw(func(dc any) error {
+			_, rerr := dc.(*sqlite3.SQLiteConn).ExecContext(context.Background(), "ROLLBACK", nil)
+			return rerr
+		})
+		w.inTx = false
+	}
+	if cerr := w.closeStmts(); err == nil {
+		err = w.s.wrap(cerr)
+	}
+	w.s.w = nil
+	return err
+}
+
+// closeStmts finalizes the prepared statements.
+func (w *Writer) closeStmts() error {
+	var errs []error
+	for _, b := range []*batch{w.lookups, w.records, w.names, w.malformed} {
+		if b != nil {
+			errs = append(errs, b.close())
+		}
+	}
+	if w.nameByText != nil {
+		errs = append(errs, w.nameByText.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// captureOf returns the capture row of a message's first frame.
+func (w *Writer) captureOf(m *dnsextract.Message) (captureRef, bool) {
+	if len(m.Frames) == 0 {
+		return captureRef{}, false
+	}
+	ref, ok := w.captures[m.Frames[0].Capture]
+	return ref, ok
+}
+
+// nameID returns the boxed id of a name, inserting the name when the case
+// does not have it yet.
+func (w *Writer) nameID(name string) (any, error) {
+	if id, ok := w.nameIDs[name]; ok {
+		return id, nil
+	}
+	if w.namesInDB {
+		id, found, err := w.lookupName(name)
+		if err != nil || found {
+			return id, err
+		}
+	}
+	if len(w.nameIDs) >= maxCachedNames {
+		if err := w.names.drain(); err != nil {
+			return nil, err
+		}
+		clear(w.nameIDs)
+		w.namesInDB = true
+	}
+
+	id := w.nextName
+	w.nextName++
+	row := w.names.next()
+	row[0].Value = id
+	row[1].Value = name
+	row[2].Value = reverseName(name)
+	w.rows++
+	var box any = id
+	w.nameIDs[name] = box
+	return box, w.names.added()
+}
+
+// lookupName looks a name up in the case.
+func (w *Writer) lookupName(name string) (any, bool, error) {
+	args := []driver.NamedValue{{Ordinal: 1, Value: name}}
+	rows, err := w.nameByText.(driver.StmtQueryContext).QueryContext(context.Background(), args)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	err = rows.Next(w.nameDest)
+	if err == io.EOF {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	id := w.nameDest[0]
+	w.nameIDs[name] = id
+	return id, true, nil
+}
+
+// namedValues turns arguments into the driver's form.
+func namedValues(args ...any) []driver.NamedValue {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return nv
+}
+
+// optText returns s, or nil (NULL) for "".
+func optText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
