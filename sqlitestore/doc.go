@@ -19,7 +19,7 @@
 // functions read them. Addresses are TEXT (10.1.2.3, 2001:db8::1). DNS
 // types, classes, opcodes, response codes and sections are TEXT
 // mnemonics as miekg/dns prints them (A, IN, QUERY, NXDOMAIN, answer),
-// with the RFC 3597 forms TYPE65280 and CLASS32769, and RCODE23 and
+// with the RFC 3597 forms TYPE65280 and CLASS32769, and RCODE100 and
 // OPCODE7, for numbers it has no name for. Names are stored once each in
 // the names table, as seen and in a reversed lowercase form (rname) that
 // makes suffix searches use an index: every name under evil.example has

@@ -114,7 +114,7 @@ func classText(c uint16) string {
 }
 
 // rcodeText returns the mnemonic of an (extended) response code, e.g.
-// "NXDOMAIN" or "RCODE23".
+// "NXDOMAIN" or "RCODE100".
 func rcodeText(r uint16) string {
 	if s, ok := dns.RcodeToString[int(r)]; ok {
 		return s

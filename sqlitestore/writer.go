@@ -20,7 +20,8 @@ const commitRows = 50000
 
 // maxCachedNames bounds the writer's name dictionary; past it the
 // dictionary starts again and names not in it are looked up in the case.
-const maxCachedNames = 1 << 20
+// A variable so that tests can lower it.
+var maxCachedNames = 1 << 20
 
 // maxCachedTexts bounds the caches of address and path texts.
 const maxCachedTexts = 4096
