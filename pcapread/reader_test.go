@@ -260,6 +260,8 @@ func TestCompressed(t *testing.T) {
 			wantPcap, FormatPcapNS, CompressionGzip},
 		{"zstd pcap", zstded(plainPcap), wantPcap, FormatPcapNS, CompressionZstd},
 		{"zstd pcapng", zstded(plainNG), wantNG, FormatPcapNG, CompressionZstd},
+		{"zstd window of 128 MiB", zstdRawFrame(0x88, plainPcap), wantPcap, FormatPcapNS,
+			CompressionZstd},
 		{"zstd two frames",
 			append(zstded(plainNG[:100]), zstded(plainNG[100:])...),
 			wantNG, FormatPcapNG, CompressionZstd},
@@ -432,9 +434,24 @@ func damageCases() []damageCase {
 			"zstd stream cut short"},
 		{"zstd cut in checksum", zs[:len(zs)-2], 0, ErrTruncated, 0, 0,
 			"zstd stream cut short"},
+		{"gzip trailing zeros", append(slices.Clone(gz), 0, 0, 0, 0), 3, ErrTruncated, 4, 372,
+			"gzip stream cut short: record header needs 16 bytes, 0 left"},
+		{"gzip trailing garbage", append(slices.Clone(gz), payload(1, 20)...), 3, ErrCorrupt, 4,
+			372, "gzip data damaged (gzip: invalid header)"},
+		{"zstd window above 128 MiB", zstdRawFrame(0x90, good), 0, ErrCorrupt, 0, 0,
+			"zstd data damaged (window size exceeded)"},
 		{"gzip of a cut capture", gzipped(good[:256+16+40]), 2, ErrTruncated, 3, 256,
 			"record needs 100 bytes, 40 left"},
 	}
+}
+
+// zstdRawFrame returns a zstd frame with the given window descriptor that
+// holds data in one raw block.
+func zstdRawFrame(window byte, data []byte) []byte {
+	block := uint32(len(data))<<3 | 1 // raw, last
+	b := []byte{0x28, 0xb5, 0x2f, 0xfd, 0, window, byte(block), byte(block >> 8),
+		byte(block >> 16)}
+	return append(b, data...)
 }
 
 // flipByte returns a copy of b with the byte at i (from the end if i < 0)
