@@ -67,5 +67,5 @@
 //
 // BUG: a case file whose ingest was killed mid-transaction has a hot
 // journal until it is opened for writing; OpenReadOnly cannot roll it
-// back and fails until then.
+// back and fails with ErrUnfinished until then.
 package sqlitestore

@@ -100,27 +100,33 @@ func writeCaptures(t testing.TB, s *Store, captures, n int) *Writer {
 		t.Fatal(err)
 	}
 	for c := range captures {
-		if err := writeCapture(w, c, n); err != nil {
+		if err := writeCapture(w, c, n, n); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return w
 }
 
-// writeCapture writes capture index c with n sample lookups and finishes
-// it as complete.
-func writeCapture(w *Writer, c, n int) error {
+// writeCapture writes capture index c with n sample lookups, flushing
+// after every chunk of them as cmd/pdnsx does, and finishes it as
+// complete.
+func writeCapture(w *Writer, c, n, chunk int) error {
 	capture := &Capture{Path: fmt.Sprintf("dmz-%04d.pcap", c), SHA256: fmt.Sprintf("%064x", c),
 		Format: "pcap", Status: "ingesting"}
 	if err := w.StartCapture(c, capture); err != nil {
 		return err
 	}
-	ls := make([]*dnsextract.Lookup, n)
-	for i := range ls {
-		ls[i] = sampleLookup(c, i)
-	}
-	if err := w.AddLookups(ls); err != nil {
-		return err
+	for start := 0; start < n; start += chunk {
+		ls := make([]*dnsextract.Lookup, min(chunk, n-start))
+		for i := range ls {
+			ls[i] = sampleLookup(c, start+i)
+		}
+		if err := w.AddLookups(ls); err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
 	capture.Frames = int64(2 * n)
 	capture.Messages = int64(2 * n)

@@ -25,10 +25,17 @@ var (
 
 	// ErrInUse means another process holds the case file open for writing.
 	ErrInUse = errors.New("case file is in use by another process")
+
+	// ErrUnfinished means a process writing the case was killed mid-
+	// transaction: opening it for writing rolls the transaction back, a
+	// read-only store cannot.
+	ErrUnfinished = errors.New("case file has a transaction a killed pdnsx left " +
+		"unfinished; open it for writing to roll it back")
 )
 
 // OpenError is the error Open and OpenReadOnly return for a file they
-// refuse. It unwraps to ErrNotCase, ErrNewerSchema or ErrInUse.
+// refuse. It unwraps to ErrNotCase, ErrNewerSchema, ErrInUse or
+// ErrUnfinished.
 type OpenError struct {
 	Path   string
 	Detail string // what was wrong, as the message shows it
@@ -290,14 +297,20 @@ func (s *Store) exec(query string) error {
 }
 
 // wrap prefixes err with the package and the case file's path, and turns
-// SQLite's busy error into ErrInUse.
+// SQLite's busy error into ErrInUse and its refusal to roll back a hot
+// journal read-only into ErrUnfinished.
 func (s *Store) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
 	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
-		return &OpenError{s.path, ErrInUse.Error(), ErrInUse}
+	if errors.As(err, &se) {
+		switch {
+		case se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked:
+			return &OpenError{s.path, ErrInUse.Error(), ErrInUse}
+		case se.ExtendedCode == sqlite3.ErrReadonlyRollback:
+			return &OpenError{s.path, ErrUnfinished.Error(), ErrUnfinished}
+		}
 	}
 	return fmt.Errorf("sqlitestore: %s: %w", s.path, err)
 }
