@@ -294,7 +294,8 @@ func TestNotCapture(t *testing.T) {
 	}{
 		{"text", []byte("hello, world\n"), "unknown magic number 68 65 6c 6c (looks like text)"},
 		{"binary", []byte{0, 1, 2, 3, 4, 5, 6, 7, 8}, "unknown magic number 00 01 02 03"},
-		{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 4, 0xe6}, "xz-compressed; decompress it first"},
+		{"xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 4, 0xe6},
+			"xz-compressed; decompress it first"},
 		{"lz4", []byte{0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7}, "lz4-compressed"},
 		{"bzip2", []byte("BZh91AY&SY"), "bzip2-compressed"},
 		{"zip", []byte("PK\x03\x04\x14\x00"), "zip-compressed"},
@@ -393,11 +394,13 @@ func damageCases() []damageCase {
 		{"pcapng trailer mismatch", ng(func(w *ngWriter) {
 			w.epb(0, 2e6, payload(2, 50), 50)
 			le.PutUint32(w.b[len(w.b)-4:], 100)
-		}), 1, ErrCorrupt, 2, int64(second), "enhanced packet block of 96 bytes ends with length 100"},
+		}), 1, ErrCorrupt, 2, int64(second),
+			"enhanced packet block of 96 bytes ends with length 100"},
 		{"pcapng skipped block trailer mismatch", ng(func(w *ngWriter) {
 			w.block(0xbad, payload(0, 200))
 			le.PutUint32(w.b[len(w.b)-4:], 16)
-		}), 1, ErrCorrupt, 2, int64(second), "block of type 0xbad of 212 bytes ends with length 16"},
+		}), 1, ErrCorrupt, 2, int64(second),
+			"block of type 0xbad of 212 bytes ends with length 16"},
 		{"pcapng skipped block cut", ng(func(w *ngWriter) {
 			w.block(5, payload(0, 200))
 			w.b = w.b[:len(w.b)-100]
