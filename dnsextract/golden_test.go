@@ -58,7 +58,7 @@ func formatLookups(c *collector) string {
 			m = l.Response
 		}
 		fmt.Fprintf(&b, " id=%d q=%q %s %s", m.ID, m.QName, typeName(m.QType),
-			dns.ClassToString[m.QClass])
+			className(m.QClass))
 		if l.Query != nil {
 			fmt.Fprintf(&b, " query=%s@%s", frames(l.Query.Frames),
 				l.Query.Time.UTC().Format("15:04:05.000000000"))
@@ -80,7 +80,7 @@ func formatLookups(c *collector) string {
 			}
 			for _, r := range m.Records {
 				fmt.Fprintf(&b, "\t%s %s %d %s %s %s\n", r.Section, r.Name, r.TTL,
-					dns.ClassToString[r.Class], typeName(r.Type), r.Data)
+					className(r.Class), typeName(r.Type), r.Data)
 			}
 		}
 	}
@@ -117,6 +117,13 @@ func typeName(t uint16) string {
 		return s
 	}
 	return fmt.Sprintf("TYPE%d", t)
+}
+
+func className(c uint16) string {
+	if s, ok := dns.ClassToString[c]; ok {
+		return s
+	}
+	return fmt.Sprintf("CLASS%d", c)
 }
 
 func rcodeName(r uint16) string {

@@ -15,10 +15,11 @@ const headerLen = 12
 // errShortHeader means a payload is too short to hold a DNS header.
 var errShortHeader = errors.New("dns: payload shorter than the 12-byte header")
 
-// decodeMessage unpacks a DNS message. When the header could be read but the
-// rest could not, it returns the message as far as it was decoded together
-// with the error, so that the lookup is kept and the payload is also reported
-// as malformed.
+// decodeMessage unpacks a DNS message. When the header and question could be
+// read but the rest could not, it returns the message as far as it was
+// decoded together with the error, so that the lookup is kept and the payload
+// is also reported as malformed. Without a readable question it returns only
+// the error: a header alone says too little to be a lookup.
 func decodeMessage(payload []byte) (*Message, error) {
 	if len(payload) < headerLen {
 		return nil, errShortHeader
@@ -41,6 +42,8 @@ func decodeMessage(payload []byte) (*Message, error) {
 	if len(msg.Question) > 0 {
 		q := msg.Question[0]
 		m.QName, m.QType, m.QClass = q.Name, q.Qtype, q.Qclass
+	} else if err != nil {
+		return nil, err
 	}
 	m.Records = make([]Record, 0, len(msg.Answer)+len(msg.Ns)+len(msg.Extra))
 	m.Records = appendRecords(m.Records, Answer, msg.Answer)
@@ -71,14 +74,19 @@ func appendRecords(dst []Record, s Section, rrs []dns.RR) []Record {
 }
 
 // rdata returns the presentation format of rr's data, as dig prints it after
-// the owner, TTL, class and type.
+// the owner, TTL, class and type. miekg/dns separates those four fields with
+// tabs and escapes any tab inside a name, so the data starts after the fourth.
 func rdata(rr dns.RR) string {
 	full := rr.String()
-	hdr := rr.Header().String()
-	if data, ok := strings.CutPrefix(full, hdr); ok {
-		return data
+	rest := full
+	for range 4 {
+		i := strings.IndexByte(rest, '\t')
+		if i < 0 {
+			return full
+		}
+		rest = rest[i+1:]
 	}
-	return full
+	return rest
 }
 
 // setEDNS copies the OPT record's fields (RFC 6891) into m: the extended

@@ -1,0 +1,464 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"pdnsx/dnsextract"
+	"pdnsx/pcapread"
+	"pdnsx/sqlitestore"
+)
+
+// Capture statuses recorded in the case file.
+const (
+	statusComplete    = "complete"
+	statusTruncated   = "truncated"
+	statusCorrupt     = "corrupt"
+	statusFailed      = "failed"
+	statusInterrupted = "interrupted"
+)
+
+// ingestOptions are the flags of "pdnsx ingest".
+type ingestOptions struct {
+	casePath string
+	jobs     int
+	quiet    bool
+	ports    []uint16
+}
+
+func runIngest(args []string, stdout, stderr io.Writer) int {
+	opts, paths, err := parseIngest(args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pdnsx ingest: %v\n", err)
+		fmt.Fprintln(stderr, "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--ports P,...] INPUT...")
+		return exitUsage
+	}
+
+	ctx, stop := interruptible(stderr)
+	defer stop()
+
+	rep := newReporter(stderr, opts.quiet)
+	sum, err := ingest(ctx, opts, paths, rep)
+	rep.summary(sum, opts.casePath)
+	if err != nil {
+		fmt.Fprintf(stderr, "pdnsx: %v\n", err)
+		return exitPartial
+	}
+	if sum.failed > 0 || sum.interrupted {
+		return exitPartial
+	}
+	return exitOK
+}
+
+// parseIngest reads the flags and arguments of "pdnsx ingest".
+func parseIngest(args []string, stdout, stderr io.Writer) (ingestOptions, []string, error) {
+	opts := ingestOptions{}
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opts.casePath, "o", "pdnsx.sqlite", "case file to create or add to")
+	fs.IntVar(&opts.jobs, "j", runtime.NumCPU(), "captures to read at once")
+	fs.BoolVar(&opts.quiet, "quiet", false, "no progress bar")
+	ports := fs.String("ports", "", "more ports that carry DNS, comma-separated")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--ports P,...] INPUT...")
+		fmt.Fprintln(fs.Output(), "\nReads capture files (pcap, pcapng, also gzip or zstd compressed) and")
+		fmt.Fprintln(fs.Output(), "directories of them, and adds every DNS lookup seen to the case file.")
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return opts, nil, err
+	}
+	if fs.NArg() == 0 {
+		return opts, nil, errors.New("no input given")
+	}
+	if opts.jobs < 1 {
+		return opts, nil, fmt.Errorf("-j %d: need at least one job", opts.jobs)
+	}
+	var err error
+	if opts.ports, err = parsePorts(*ports); err != nil {
+		return opts, nil, err
+	}
+	return opts, fs.Args(), nil
+}
+
+// parsePorts reads a comma-separated list of port numbers.
+func parsePorts(s string) ([]uint16, error) {
+	var ports []uint16
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(f, 10, 16)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("--ports: %q is not a port number", f)
+		}
+		ports = append(ports, uint16(n))
+	}
+	return ports, nil
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM;
+// a second one exits at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-signals; !ok {
+			return
+		}
+		fmt.Fprintln(stderr, "\npdnsx: interrupted: saving what was read so far "+
+			"(interrupt again to quit at once)")
+		cancel()
+		if _, ok := <-signals; ok {
+			fmt.Fprintln(stderr, "pdnsx: quit; the case file keeps every capture finished")
+			os.Exit(exitPartial)
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(signals)
+		close(signals)
+		cancel()
+	}
+}
+
+// summary is what an ingest did, for the closing lines.
+type summary struct {
+	files, failed     int
+	frames, messages  int64
+	lookups, records  int64
+	malformed, errors int64
+	bytes             int64
+	elapsed           time.Duration
+	interrupted       bool
+}
+
+// event is what a capture worker hands to the writer.
+type event struct {
+	kind      eventKind
+	index     int
+	capture   *sqlitestore.Capture
+	lookups   []*dnsextract.Lookup
+	malformed []*dnsextract.Malformed
+}
+
+type eventKind uint8
+
+const (
+	evStart eventKind = iota
+	evLookups
+	evMalformed
+	evFinish
+)
+
+// ingest reads every input into the case file at opts.casePath.
+func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporter) (summary,
+	error) {
+	start := time.Now()
+	var sum summary
+	inputs, problems := expandInputs(args)
+	for _, err := range problems {
+		rep.warn("%v", err)
+		sum.errors++
+		sum.failed++
+	}
+	sum.files = len(inputs) + len(problems)
+
+	store, err := sqlitestore.Open(opts.casePath)
+	if err != nil {
+		return sum, err
+	}
+	defer store.Close()
+	runID, err := store.BeginRun(start.UTC(), version(), strings.Join(os.Args, " "))
+	if err != nil {
+		return sum, err
+	}
+	w, err := store.NewWriter(runID)
+	if err != nil {
+		return sum, err
+	}
+
+	var total int64
+	for _, in := range inputs {
+		total += in.size
+	}
+	rep.start(total, len(inputs))
+
+	events := make(chan event, 64)
+	writeErr := make(chan error, 1)
+	go func() { writeErr <- write(w, events, &sum) }()
+
+	run := &runner{opts: opts, events: events, rep: rep}
+	run.captures(ctx, inputs)
+	close(events)
+	err = <-writeErr
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+
+	sum.frames, sum.messages = run.frames.Load(), run.messages.Load()
+	sum.failed += int(run.failed.Load())
+	sum.errors += run.failed.Load()
+	sum.bytes = run.bytes.Load()
+	sum.interrupted = ctx.Err() != nil
+	rep.finish()
+
+	if err == nil {
+		err = store.Finish()
+	}
+	outcome := "ok"
+	switch {
+	case sum.interrupted:
+		outcome = "interrupted"
+	case err != nil || sum.failed > 0:
+		outcome = "errors"
+	}
+	if eerr := store.EndRun(runID, time.Now().UTC(), outcome); err == nil {
+		err = eerr
+	}
+	sum.elapsed = time.Since(start)
+	return sum, err
+}
+
+// write feeds the writer from events until the channel closes. After a write
+// error it keeps draining, so that workers never block, and reports the first
+// error.
+func write(w *sqlitestore.Writer, events <-chan event, sum *summary) error {
+	var first error
+	for ev := range events {
+		if first != nil {
+			continue
+		}
+		var err error
+		switch ev.kind {
+		case evStart:
+			err = w.StartCapture(ev.index, ev.capture)
+		case evLookups:
+			err = w.AddLookups(ev.lookups)
+			sum.lookups += int64(len(ev.lookups))
+			for _, l := range ev.lookups {
+				sum.records += recordCount(l)
+			}
+		case evMalformed:
+			err = w.AddMalformed(ev.malformed)
+			sum.malformed += int64(len(ev.malformed))
+		case evFinish:
+			err = w.FinishCapture(ev.index, ev.capture)
+		}
+		if err != nil {
+			first = err
+		}
+	}
+	if first == nil {
+		first = w.Flush()
+	}
+	return first
+}
+
+// recordCount counts the records a lookup stores.
+func recordCount(l *dnsextract.Lookup) int64 {
+	n := 0
+	if l.Response != nil {
+		n += len(l.Response.Records)
+	}
+	if l.Unpaired && l.Query != nil {
+		n += len(l.Query.Records)
+	}
+	return int64(n)
+}
+
+// runner reads captures in parallel, one Extractor per capture.
+type runner struct {
+	opts   ingestOptions
+	events chan<- event
+	rep    *reporter
+
+	frames, messages, failed, bytes atomic.Int64
+}
+
+// captures reads inputs with opts.jobs workers.
+func (r *runner) captures(ctx context.Context, inputs []input) {
+	// Larger files first, so that a big capture does not start last.
+	order := make([]input, len(inputs))
+	copy(order, inputs)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].size > order[j].size })
+
+	work := make(chan input)
+	var wg sync.WaitGroup
+	for range min(r.opts.jobs, max(len(inputs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for in := range work {
+				r.capture(ctx, in)
+			}
+		}()
+	}
+	for _, in := range order {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- in
+	}
+	close(work)
+	wg.Wait()
+}
+
+// capture reads one input into the case.
+func (r *runner) capture(ctx context.Context, in input) {
+	rd, err := pcapread.Open(in.path)
+	if err != nil {
+		r.rep.warn("%v", err)
+		r.failed.Add(1)
+		return
+	}
+	defer rd.Close()
+	r.rep.track(in.index, rd)
+
+	c := &sqlitestore.Capture{Path: in.path, Size: in.size, Status: "ingesting"}
+	r.events <- event{kind: evStart, index: in.index, capture: c}
+
+	sink := &batchSink{index: in.index, events: r.events}
+	x := dnsextract.New(dnsextract.Config{Ports: r.opts.ports}, sink)
+	interrupted := false
+	for rd.Next() {
+		x.Frame(in.index, rd.Frame())
+		if rd.Frame().Number%4096 == 0 && ctx.Err() != nil {
+			interrupted = true
+			break
+		}
+	}
+	x.Close()
+	sink.flush()
+
+	stats := x.Stats()
+	done := captureRow(in, rd, stats, interrupted)
+	r.events <- event{kind: evFinish, index: in.index, capture: done}
+	r.rep.untrack(in.index, rd.BytesRead(), stats.Lookups)
+
+	r.frames.Add(stats.Frames)
+	r.messages.Add(stats.Messages)
+	r.bytes.Add(rd.BytesRead())
+	if done.Status != statusComplete {
+		r.failed.Add(1)
+		if done.Status != statusInterrupted {
+			r.rep.warn("%s", done.Error)
+		}
+	}
+}
+
+// captureRow builds the final captures row of a capture read by rd.
+func captureRow(in input, rd *pcapread.Reader, stats dnsextract.Stats,
+	interrupted bool) *sqlitestore.Capture {
+	info := rd.Info()
+	c := &sqlitestore.Capture{
+		Path:        in.path,
+		Size:        info.Size,
+		SHA256:      hex.EncodeToString(info.SHA256[:]),
+		Format:      string(info.Format),
+		Compression: string(info.Compression),
+		LinkTypes:   linkTypes(info.LinkTypes),
+		First:       info.First,
+		Last:        info.Last,
+		Frames:      stats.Frames,
+		Messages:    stats.Messages,
+		Malformed:   stats.Malformed,
+		Skipped:     skipped(stats.Skipped),
+		Status:      statusComplete,
+	}
+	err := rd.Err()
+	switch {
+	case interrupted:
+		c.Status = statusInterrupted
+		c.Error = "ingest interrupted"
+	case err == nil:
+	case errors.Is(err, pcapread.ErrTruncated):
+		c.Status, c.Error = statusTruncated, err.Error()
+	case errors.Is(err, pcapread.ErrCorrupt):
+		c.Status, c.Error = statusCorrupt, err.Error()
+	default:
+		c.Status, c.Error = statusFailed, err.Error()
+	}
+	return c
+}
+
+// linkTypes lists link types as "1,113".
+func linkTypes(lts []pcapread.LinkType) string {
+	parts := make([]string, len(lts))
+	for i, lt := range lts {
+		parts[i] = strconv.Itoa(int(lt))
+	}
+	return strings.Join(parts, ",")
+}
+
+// skipped renders skip counts as "link type 147=3; unsupported MPLS=2", sorted.
+func skipped(m map[string]int64) string {
+	parts := make([]string, 0, len(m))
+	for reason, n := range m {
+		parts = append(parts, fmt.Sprintf("%s=%d", reason, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
+
+// batchSink collects an Extractor's output into batches for the writer.
+type batchSink struct {
+	index     int
+	events    chan<- event
+	lookups   []*dnsextract.Lookup
+	malformed []*dnsextract.Malformed
+}
+
+const batchSize = 1024
+
+// Lookup implements dnsextract.Sink.
+func (s *batchSink) Lookup(l *dnsextract.Lookup) {
+	s.lookups = append(s.lookups, l)
+	if len(s.lookups) == batchSize {
+		s.events <- event{kind: evLookups, index: s.index, lookups: s.lookups}
+		s.lookups = make([]*dnsextract.Lookup, 0, batchSize)
+	}
+}
+
+// Malformed implements dnsextract.Sink.
+func (s *batchSink) Malformed(m *dnsextract.Malformed) {
+	s.malformed = append(s.malformed, m)
+	if len(s.malformed) == batchSize {
+		s.flushMalformed()
+	}
+}
+
+func (s *batchSink) flushMalformed() {
+	if len(s.malformed) > 0 {
+		s.events <- event{kind: evMalformed, index: s.index, malformed: s.malformed}
+		s.malformed = nil
+	}
+}
+
+// flush hands over what is left.
+func (s *batchSink) flush() {
+	if len(s.lookups) > 0 {
+		s.events <- event{kind: evLookups, index: s.index, lookups: s.lookups}
+		s.lookups = nil
+	}
+	s.flushMalformed()
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// binary builds pdnsx once per test run.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pdnsx-test")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "pdnsx")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", &buildError{out: string(out), err: err}
+	}
+	return bin, nil
+})
+
+type buildError struct {
+	out string
+	err error
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// pdnsx runs the built binary and returns its stdout, stderr and exit status.
+func pdnsx(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatalf("building pdnsx: %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), errOut.String(), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("running pdnsx: %v", err)
+	}
+	return out.String(), errOut.String(), 0
+}
+
+func captures(names ...string) []string {
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = filepath.Join("..", "..", "testdata", "captures", n)
+	}
+	return paths
+}
+
+// query runs one SQL query returning a single value.
+func query[T any](t *testing.T, db *sql.DB, q string, args ...any) T {
+	t.Helper()
+	var v T
+	if err := db.QueryRow(q, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return v
+}
+
+func openCase(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		status int
+		stderr string
+	}{
+		{"no command", nil, exitUsage, "Usage: pdnsx COMMAND"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"ingest without input", []string{"ingest"}, exitUsage, "no input given"},
+		{"bad flag", []string{"ingest", "-x", "a.pcap"}, exitUsage, "flag provided but not defined"},
+		{"bad port", []string{"ingest", "--ports", "70000", "a.pcap"}, exitUsage, "not a port"},
+		{"bad jobs", []string{"ingest", "-j", "0", "a.pcap"}, exitUsage, "at least one job"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, status := pdnsx(t, tt.args...)
+			if status != tt.status {
+				t.Errorf("exit status %d, want %d", status, tt.status)
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestIngestEndToEnd(t *testing.T) {
+	casePath := filepath.Join(t.TempDir(), "case.sqlite")
+	args := append([]string{"ingest", "-o", casePath, "-j", "2"},
+		captures("pcap-us-le.pcap", "nxdomain.pcap", "unanswered.pcap", "mdns.pcap",
+			"vlan.pcap")...)
+	_, stderr, status := pdnsx(t, args...)
+	if status != exitOK {
+		t.Fatalf("exit status %d, stderr:\n%s", status, stderr)
+	}
+	for _, want := range []string{"5 files (0 with errors)", "case file " + casePath} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary %q lacks %q", stderr, want)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(casePath))
+	if len(entries) != 1 {
+		t.Errorf("files beside the case after ingest: %v", entries)
+	}
+
+	db := openCase(t, casePath)
+	checks := []struct {
+		q    string
+		want int64
+	}{
+		{"SELECT count(*) FROM captures WHERE status = 'complete'", 5},
+		{"SELECT count(*) FROM captures WHERE length(sha256) = 64", 5},
+		{"SELECT count(*) FROM runs WHERE outcome = 'ok'", 1},
+		{"SELECT count(*) FROM lookups WHERE kind = 'unanswered'", 1},
+		{"SELECT count(*) FROM lookups WHERE rcode = 'NXDOMAIN'", 1},
+		{"SELECT count(*) FROM lookups WHERE kind = 'unpaired'", 4},
+		{"SELECT count(*) FROM lookups WHERE path = 'eth/vlan:101/ipv4/udp'", 2},
+		{"PRAGMA application_id", 0x70646e73},
+		{"PRAGMA user_version", 1},
+	}
+	for _, c := range checks {
+		if got := query[int64](t, db, c.q); got != c.want {
+			t.Errorf("%s = %d, want %d", c.q, got, c.want)
+		}
+	}
+}
+
+// TestIngestSameAtAnyParallelism checks that -j 1 and -j 4 give the same rows.
+func TestIngestSameAtAnyParallelism(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "captures")
+	dump := func(jobs string) string {
+		casePath := filepath.Join(t.TempDir(), "case.sqlite")
+		pdnsx(t, "ingest", "--quiet", "-j", jobs, "-o", casePath, dir)
+		db := openCase(t, casePath)
+		rows, err := db.Query(`SELECT c.sha256, l.query_frame, l.response_frame, l.kind,
+			l.client, l.server, l.rcode, l.query_time,
+			(SELECT group_concat(r.section || ' ' || r.type || ' ' || r.ttl || ' ' || r.data, '|')
+			   FROM records r WHERE r.lookup_id = l.id)
+			FROM lookups l JOIN captures c ON c.id = l.capture_id
+			ORDER BY 1, 2, 3, 4, 5, 6`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var cols [9]sql.NullString
+			ptrs := make([]any, len(cols))
+			for i := range cols {
+				ptrs[i] = &cols[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cols {
+				b.WriteString(c.String + "\t")
+			}
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	one, four := dump("1"), dump("4")
+	if one == "" {
+		t.Fatal("no lookups ingested")
+	}
+	if one != four {
+		t.Errorf("-j 1 and -j 4 differ:\n-j 1:\n%s\n-j 4:\n%s", one, four)
+	}
+}
+
+// TestCaseOpensInSqlite3Shell checks the case with the stock sqlite3 shell.
+func TestCaseOpensInSqlite3Shell(t *testing.T) {
+	shell, err := exec.LookPath("sqlite3")
+	if err != nil {
+		t.Skip("sqlite3 shell not installed (apt-get install sqlite3)")
+	}
+	casePath := filepath.Join(t.TempDir(), "case.sqlite")
+	if _, stderr, status := pdnsx(t, append([]string{"ingest", "-o", casePath},
+		captures("pcap-us-le.pcap")...)...); status != exitOK {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	out, err := exec.Command(shell, casePath,
+		"PRAGMA integrity_check; SELECT count(*) FROM lookup_view;").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sqlite3: %v\n%s", err, out)
+	}
+	if got := strings.Fields(string(out)); len(got) != 2 || got[0] != "ok" || got[1] == "0" {
+		t.Errorf("sqlite3 said %q, want ok and a non-zero count", out)
+	}
+}
