@@ -23,7 +23,8 @@ func badScenarios() []Scenario {
 		{Name: "pcapng-bad-block-length", File: "pcapng-bad-block-length.pcapng",
 			run:    sixFramesNg,
 			damage: badBlockLength,
-			About:  "pcapng whose fourth packet block has a length that is not a multiple of 4"},
+			About: "pcapng whose fourth packet block claims a length of 6 bytes " +
+				"(under the 12-byte minimum, not a multiple of 4)"},
 		{Name: "gzip-cut-short", File: "gzip-cut-short.pcap.gz", run: sixFrames,
 			encode: gzipCutShort,
 			About:  "gzip stream cut inside the sixth record (no gzip trailer)"},
@@ -78,11 +79,11 @@ func absurdCaplen(s *scene, capture []byte) []byte {
 	return capture
 }
 
-// badBlockLength adds 2 to the leading length of the fourth packet block.
+// badBlockLength sets the leading length of the fourth packet block to 6:
+// not a multiple of 4, and shorter than any block can be.
 func badBlockLength(s *scene, capture []byte) []byte {
 	s.truth = firstFrames(3, StatusCorrupt)
-	field := capture[s.offsets[3]+4:]
-	binary.LittleEndian.PutUint32(field, binary.LittleEndian.Uint32(field)+2)
+	binary.LittleEndian.PutUint32(capture[s.offsets[3]+4:], 6)
 	return capture
 }
 
