@@ -62,13 +62,12 @@ func Open(path string) (*Reader, error) {
 		return nil, fmt.Errorf("pcapread: %w", err)
 	}
 
-	fi, err := f.Stat()
-	if err == nil && fi.IsDir() {
-		err = fmt.Errorf("pcapread: %s: is a directory", path)
-	}
-	if err != nil {
+	if fi, err := f.Stat(); err != nil || fi.IsDir() {
 		f.Close()
-		return nil, err
+		if err == nil {
+			return nil, fmt.Errorf("pcapread: %s: is a directory", path)
+		}
+		return nil, fmt.Errorf("pcapread: %w", err)
 	}
 
 	r := NewReader(f, path)
