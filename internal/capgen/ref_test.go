@@ -181,6 +181,13 @@ type refDecoder struct {
 	streams map[[2]netip.AddrPort]*refStream
 	order   [][2]netip.AddrPort
 	msgs    []refMsg
+	stats   refStats
+}
+
+// refStats counts how the DNS payloads were carried.
+type refStats struct {
+	reassembled int // datagrams rebuilt from IP fragments
+	tcp         int // DNS payloads taken from TCP streams
 }
 
 // newRefDecoder returns a decoder taking 53, 5353, 5355 and extra as DNS
@@ -219,7 +226,11 @@ func (d *refDecoder) frame(f refFrame) error {
 		if err != nil || whole == nil {
 			return err
 		}
-		src, dst = netip.AddrFrom4([4]byte(whole.SrcIP.To4())), netip.AddrFrom4([4]byte(whole.DstIP.To4()))
+		if whole != ip4 {
+			d.stats.reassembled++
+		}
+		src = netip.AddrFrom4([4]byte(whole.SrcIP.To4()))
+		dst = netip.AddrFrom4([4]byte(whole.DstIP.To4()))
 		payload, proto = whole.Payload, whole.Protocol
 	} else if ip6, ok := pkt.Layer(layers.LayerTypeIPv6).(*layers.IPv6); ok {
 		src, dst = netip.AddrFrom16([16]byte(ip6.SrcIP)), netip.AddrFrom16([16]byte(ip6.DstIP))
@@ -229,6 +240,7 @@ func (d *refDecoder) frame(f refFrame) error {
 			if whole == nil {
 				return nil
 			}
+			d.stats.reassembled++
 			payload, proto = whole.Payload, frag.NextHeader
 		}
 	} else {
@@ -361,6 +373,7 @@ func (d *refDecoder) drain(buf []byte, t time.Time, key [2]netip.AddrPort) []byt
 			break
 		}
 		d.dns(t, key[0], key[1], true, buf[2:2+n])
+		d.stats.tcp++
 		buf = buf[2+n:]
 	}
 	return buf
@@ -368,6 +381,12 @@ func (d *refDecoder) drain(buf []byte, t time.Time, key [2]netip.AddrPort) []byt
 
 // refCount reads captures in order as one run and counts what they hold.
 func refCount(captures [][]byte, ports []uint16) (Truth, error) {
+	truth, _, err := refCountStats(captures, ports)
+	return truth, err
+}
+
+// refCountStats is refCount that also returns how DNS was carried.
+func refCountStats(captures [][]byte, ports []uint16) (Truth, refStats, error) {
 	d := newRefDecoder(ports)
 	truth := Truth{Status: StatusComplete, Ports: ports}
 	for _, c := range captures {
@@ -378,7 +397,7 @@ func refCount(captures [][]byte, ports []uint16) (Truth, error) {
 		for _, f := range frames {
 			truth.Frames++
 			if err := d.frame(f); err != nil {
-				return truth, err
+				return truth, d.stats, err
 			}
 		}
 	}
@@ -393,7 +412,7 @@ func refCount(captures [][]byte, ports []uint16) (Truth, error) {
 		truth.Records += RecordCount(m.msg)
 	}
 	refPair(d.msgs, d.ports, &truth)
-	return truth, nil
+	return truth, d.stats, nil
 }
 
 // refPair counts lookups: multicast DNS and LLMNR never pair; other
