@@ -18,6 +18,7 @@ func runBench(args []string, stderr io.Writer) error {
 	out := fs.String("o", "", "capture file to write")
 	pairs := fs.Int("pairs", capgen.DefaultResolverPairs, "resolver: lookups to generate")
 	size := fs.Int64("bytes", capgen.DefaultGatewayBytes, "gateway: approximate capture size")
+	compress := fs.String("z", "", "compress the capture: gzip or zstd")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -26,6 +27,10 @@ func runBench(args []string, stderr io.Writer) error {
 	}
 	if *pairs <= 0 || *size <= 0 {
 		return fmt.Errorf("%w: -pairs and -bytes must be positive", errUsage)
+	}
+
+	if *compress != "" && *compress != string(capgen.Gzip) && *compress != string(capgen.Zstd) {
+		return fmt.Errorf("%w: -z must be gzip or zstd, not %q", errUsage, *compress)
 	}
 
 	write := capgen.WriteResolverBench
@@ -38,7 +43,8 @@ func runBench(args []string, stderr io.Writer) error {
 	}
 
 	truth, err := writeCapture(*out, func(w io.Writer) (capgen.BenchTruth, error) {
-		return write(w, capgen.BenchOptions{Seed: *seed, Pairs: *pairs, Bytes: *size})
+		return write(w, capgen.BenchOptions{Seed: *seed, Pairs: *pairs, Bytes: *size,
+			Compression: capgen.Compression(*compress)})
 	})
 	if err != nil {
 		return err
@@ -47,7 +53,7 @@ func runBench(args []string, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "pdnsx-gen: wrote %s: %d bytes, %d frames, %d DNS messages, %d lookups\n",
-		*out, truth.Size, truth.Frames, truth.Messages, truth.Lookups())
+		*out, truth.FileSize, truth.Frames, truth.Messages, truth.Lookups())
 	return nil
 }
 

@@ -4,7 +4,7 @@
 // Usage:
 //
 //	pdnsx-gen testdata [-dir DIR]
-//	pdnsx-gen bench -kind resolver|gateway -seed N -o FILE [-pairs N] [-bytes N]
+//	pdnsx-gen bench -kind resolver|gateway -seed N -o FILE [-pairs N] [-bytes N] [-z gzip|zstd]
 //
 // testdata rewrites every scenario capture and README.md in DIR
 // (testdata/captures by default). bench writes one benchmark capture and,
@@ -39,6 +39,7 @@ func main() {
 const usage = `usage:
   pdnsx-gen testdata [-dir DIR]
   pdnsx-gen bench -kind resolver|gateway -seed N -o FILE [-pairs N] [-bytes N]
+                  [-z gzip|zstd]
 `
 
 // run executes the subcommand in args, writing its summary to stderr.

@@ -35,28 +35,47 @@ var benchStart = time.Date(2024, 5, 17, 9, 0, 0, 0, time.UTC)
 
 // BenchOptions configures a benchmark capture.
 type BenchOptions struct {
-	Seed  uint64
-	Pairs int   // resolver: lookups to generate (0 means DefaultResolverPairs)
-	Bytes int64 // gateway: approximate capture size (0 means DefaultGatewayBytes)
+	Seed        uint64
+	Pairs       int         // resolver: lookups to generate (0 means DefaultResolverPairs)
+	Bytes       int64       // gateway: approximate capture size (0 means DefaultGatewayBytes)
+	Compression Compression // how to compress the capture
 }
 
 // BenchTruth is what a benchmark capture holds, as written to
 // FILE.truth.json. Status, Frames and the DNS counts are those of Truth.
 type BenchTruth struct {
-	Kind      string `json:"kind"`
-	Seed      uint64 `json:"seed"`
-	Size      int64  `json:"size"`       // bytes of the capture file
-	DNSFrames int64  `json:"dns_frames"` // frames of DNS traffic, TCP control segments included
-	DNSBytes  int64  `json:"dns_bytes"`  // their bytes in the file, record headers included
+	Kind        string      `json:"kind"`
+	Seed        uint64      `json:"seed"`
+	Compression Compression `json:"compression,omitempty"`
+	FileSize    int64       `json:"file_size"`  // bytes of the file as stored
+	Size        int64       `json:"size"`       // bytes of the capture, uncompressed
+	DNSFrames   int64       `json:"dns_frames"` // frames of DNS traffic, TCP control included
+	DNSBytes    int64       `json:"dns_bytes"`  // their bytes, pcap record headers included
 	Truth
 }
 
-// benchOutput writes classic pcap records through a buffer and counts them.
+// benchOutput writes classic pcap records through a buffer and an
+// optional compressor, and counts them.
 type benchOutput struct {
+	file  *countingWriter
+	zw    io.WriteCloser
 	buf   *bufio.Writer
 	pcap  *PcapWriter
 	size  int64
 	count int64
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+// Write passes p on and counts it.
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Write counts and buffers bytes for the pcap writer.
@@ -65,11 +84,15 @@ func (o *benchOutput) Write(p []byte) (int, error) {
 	return o.buf.Write(p)
 }
 
-// newBenchOutput starts an Ethernet pcap on w.
-func newBenchOutput(w io.Writer) (*benchOutput, error) {
-	o := &benchOutput{buf: bufio.NewWriterSize(w, benchBufferSize)}
-	pw, err := NewPcapWriter(o, PcapOptions{LinkType: LinkEthernet})
-	o.pcap = pw
+// newBenchOutput starts an Ethernet pcap on w, compressed with c.
+func newBenchOutput(w io.Writer, c Compression) (*benchOutput, error) {
+	o := &benchOutput{file: &countingWriter{w: w}}
+	zw, err := Compress(o.file, c)
+	if err != nil {
+		return nil, err
+	}
+	o.zw, o.buf = zw, bufio.NewWriterSize(zw, benchBufferSize)
+	o.pcap, err = NewPcapWriter(o, PcapOptions{LinkType: LinkEthernet})
 	return o, err
 }
 
@@ -81,9 +104,14 @@ func (o *benchOutput) frame(t time.Time, data []byte) error {
 
 // finish flushes the buffer and fills in the truth's totals.
 func (o *benchOutput) finish(bt *BenchTruth, dns *dnsStream) (BenchTruth, error) {
-	if err := o.buf.Flush(); err != nil {
+	err := o.buf.Flush()
+	if err == nil {
+		err = o.zw.Close()
+	}
+	if err != nil {
 		return BenchTruth{}, fmt.Errorf("capgen: %s benchmark: %w", bt.Kind, err)
 	}
+	bt.FileSize = o.file.n
 	bt.Truth = dns.truth
 	bt.Status = StatusComplete
 	bt.Frames = int(o.count)
@@ -104,13 +132,13 @@ func WriteResolverBench(w io.Writer, opt BenchOptions) (BenchTruth, error) {
 	if pairs == 0 {
 		pairs = DefaultResolverPairs
 	}
-	out, err := newBenchOutput(w)
+	out, err := newBenchOutput(w, opt.Compression)
 	if err != nil {
 		return BenchTruth{}, err
 	}
 
 	d := newDNSStream(opt.Seed, benchStart, pairs, resolverClients, resolverNames, resolverGap)
-	bt := BenchTruth{Kind: BenchResolver, Seed: opt.Seed}
+	bt := BenchTruth{Kind: BenchResolver, Seed: opt.Seed, Compression: opt.Compression}
 	for {
 		if _, ok := d.nextTime(); !ok {
 			break
@@ -142,7 +170,7 @@ func WriteGatewayBench(w io.Writer, opt BenchOptions) (BenchTruth, error) {
 	if size == 0 {
 		size = DefaultGatewayBytes
 	}
-	out, err := newBenchOutput(w)
+	out, err := newBenchOutput(w, opt.Compression)
 	if err != nil {
 		return BenchTruth{}, err
 	}
@@ -150,7 +178,7 @@ func WriteGatewayBench(w io.Writer, opt BenchOptions) (BenchTruth, error) {
 	d := newDNSStream(opt.Seed, benchStart, int(^uint(0)>>1), gatewayClients, gatewayNames,
 		gatewayGap)
 	bulk := newBulkTraffic(opt.Seed, benchStart, gatewayFlows)
-	bt := BenchTruth{Kind: BenchGateway, Seed: opt.Seed}
+	bt := BenchTruth{Kind: BenchGateway, Seed: opt.Seed, Compression: opt.Compression}
 	for out.size < size {
 		next, _ := d.nextTime()
 		if bulk.next.Before(next) {

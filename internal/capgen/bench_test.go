@@ -45,8 +45,8 @@ func TestGatewayBenchTruth(t *testing.T) {
 // returns how the DNS payloads were carried.
 func checkBenchTruth(t *testing.T, capture []byte, want BenchTruth) refStats {
 	t.Helper()
-	if int64(len(capture)) != want.Size {
-		t.Errorf("wrote %d bytes, truth says %d", len(capture), want.Size)
+	if int64(len(capture)) != want.FileSize {
+		t.Errorf("wrote %d bytes, truth says %d", len(capture), want.FileSize)
 	}
 	got, stats, err := refCountStats([][]byte{capture}, nil)
 	if err != nil {
@@ -56,6 +56,30 @@ func checkBenchTruth(t *testing.T, capture []byte, want BenchTruth) refStats {
 		t.Errorf("read back %+v\nclaimed   %+v", got, want.Truth)
 	}
 	return stats
+}
+
+// TestResolverBenchCompressed checks that a compressed capture holds the
+// same frames as the plain one.
+func TestResolverBenchCompressed(t *testing.T) {
+	for _, c := range []Compression{Gzip, Zstd} {
+		var plain, packed bytes.Buffer
+		want, err := WriteResolverBench(&plain, BenchOptions{Seed: 5, Pairs: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := WriteResolverBench(&packed, BenchOptions{Seed: 5, Pairs: 300, Compression: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := refDecompress(packed.Bytes())
+		if err != nil || !bytes.Equal(raw, plain.Bytes()) {
+			t.Errorf("%s: decompressed capture differs from the plain one (%v)", c, err)
+		}
+		if got.FileSize != int64(packed.Len()) || got.Size != want.Size || got.FileSize >= got.Size {
+			t.Errorf("%s: file size %d of %d, capture %d of %d", c, got.FileSize, packed.Len(),
+				got.Size, want.Size)
+		}
+	}
 }
 
 // TestBenchDeterministic checks that a seed gives the same bytes and that

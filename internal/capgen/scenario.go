@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Scenario is one small crafted capture: a clear case that pdnsx's tests
@@ -53,6 +54,25 @@ func (sc *Scenario) Write(w io.Writer) (Truth, error) {
 		return Truth{}, fmt.Errorf("capgen: scenario %s: %w", sc.Name, err)
 	}
 	return s.truth, nil
+}
+
+// Frame is one frame a scenario writes, as built: before the capture
+// format, damage or compression. Frames make seeds for fuzz targets that
+// work below the capture format.
+type Frame struct {
+	Time     time.Time
+	LinkType LinkType
+	Data     []byte
+}
+
+// Frames returns the frames the scenario writes, in file order.
+func (sc *Scenario) Frames() ([]Frame, error) {
+	s := newScene()
+	sc.run(s)
+	if s.err != nil {
+		return nil, fmt.Errorf("capgen: scenario %s: %w", sc.Name, s.err)
+	}
+	return s.frames, nil
 }
 
 // compressBytes returns data compressed with c.
@@ -133,9 +153,12 @@ Columns after the description are the truth of each file read alone
 (capgen.Truth): capture status, frames read, DNS messages decoded, lookups
 answered / unanswered / unsolicited, records, malformed payloads.
 
-| file | scenario | what it exercises | status | frames | msgs | ans | unans | unsol | records | malformed |
+` + readmeColumns + `
 | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 `
+
+const readmeColumns = "| file | scenario | what it exercises | status | frames | msgs | " +
+	"ans | unans | unsol | records | malformed |"
 
 const readmeTail = `
 Rotated pairs: ` + "`rotated-b`" + ` continues ` + "`rotated-a`" + `, and ` + "`tcp-rotated-b`" + ` continues

@@ -130,3 +130,31 @@ func TestScenarioNames(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioFrames checks that Frames returns what Write puts in the
+// capture, frame by frame.
+func TestScenarioFrames(t *testing.T) {
+	for _, name := range []string{"pcapng-multi-if", "tcp-split-3", "ipv6-frags", "sll2"} {
+		sc, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no scenario %s", name)
+		}
+		frames, err := sc.Frames()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := sc.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		read, _ := refRead(buf.Bytes())
+		if len(read) != len(frames) {
+			t.Fatalf("%s: %d frames, capture has %d", name, len(frames), len(read))
+		}
+		for i, f := range frames {
+			if !bytes.Equal(f.Data, read[i].data) || uint16(f.LinkType) != uint16(read[i].link) {
+				t.Errorf("%s: frame %d differs from the capture's", name, i+1)
+			}
+		}
+	}
+}

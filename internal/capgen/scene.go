@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -29,7 +30,8 @@ type scene struct {
 	framer  Framer
 	now     time.Time
 	truth   Truth
-	offsets []int // offset in buf of each frame's record
+	offsets []int   // offset in buf of each frame's record
+	frames  []Frame // the frames written, as built
 	err     error
 }
 
@@ -77,11 +79,15 @@ func (s *scene) write(frame []byte) {
 	}
 	s.offsets = append(s.offsets, s.buf.Len())
 	s.truth.Frames++
+	var link LinkType
 	if s.ng != nil {
 		s.fail(s.ng.WriteFrame(s.iface, s.now, frame, 0))
+		link = s.ng.ifaces[min(s.iface, len(s.ng.ifaces)-1)].LinkType
 	} else {
 		s.fail(s.pcap.WriteFrame(s.now, frame, 0))
+		link = s.pcap.opt.LinkType
 	}
+	s.frames = append(s.frames, Frame{Time: s.now, LinkType: link, Data: slices.Clone(frame)})
 	s.after(frameGap)
 }
 

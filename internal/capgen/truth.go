@@ -21,7 +21,12 @@ const (
 //   - Multicast DNS (port 5353) and LLMNR (port 5355) messages are never
 //     paired: a query counts as unanswered, a response as unsolicited.
 //   - A DNS message that lost bytes in a TCP gap, or is cut off at the end
-//     of the capture, is neither a message nor malformed: it is lost.
+//     of the capture, is neither a message nor malformed: it is lost. After
+//     a gap, decoding resumes with the next captured segment, which the
+//     scenarios start at a message boundary. Retransmitted segments add no
+//     messages.
+//   - A message that miekg/dns unpacks is a message, even if its header
+//     counts promise more records than it holds (see count-lie).
 //   - Records counts the resource records of every decoded message, in the
 //     answer, authority and additional sections, OPT excluded.
 type Truth struct {
