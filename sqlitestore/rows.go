@@ -2,18 +2,8 @@ package sqlitestore
 
 import (
 	"database/sql/driver"
-	"net/netip"
-	"time"
 
 	"pdnsx/dnsextract"
-)
-
-// Kinds of mnemonic the writer caches, the high half of its cache key.
-const (
-	mnemonicType = iota << 16
-	mnemonicClass
-	mnemonicRcode
-	mnemonicOpcode
 )
 
 // addLookup fills a lookups row and the records rows of a lookup. It
@@ -46,12 +36,12 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 	v := w.lookups.next()
 	v[0].Value = id
 	v[1].Value = capture.box
-	v[2].Value = w.text(l.Kind().String())
-	v[3].Value = w.text(l.Transport.String())
+	v[2].Value = w.kind(l.Kind())
+	v[3].Value = w.transport(l.Transport)
 	v[4].Value = w.optText(l.Path)
 	v[5].Value, v[6].Value = w.endpoint(l.Client)
 	v[7].Value, v[8].Value = w.endpoint(l.Server)
-	v[9].Value = int64(first.ID)
+	v[9].Value = w.uint16(first.ID)
 	v[10].Value = qname
 	w.fillQuestion(v[11:15], first, r)
 	w.fillTimes(v[15:20], l)
@@ -110,12 +100,12 @@ func (w *Writer) fillTimes(v []driver.NamedValue, l *dnsextract.Lookup) {
 		v[i].Value = nil
 	}
 	if q != nil {
-		v[0].Value = w.timeText(q.Time)
-		v[3].Value = int64(q.Flags)
+		v[0].Value = w.time(q.Time)
+		v[3].Value = w.uint16(q.Flags)
 	}
 	if r != nil {
-		v[1].Value = w.timeText(r.Time)
-		v[4].Value = int64(r.Flags)
+		v[1].Value = w.time(r.Time)
+		v[4].Value = w.uint16(r.Flags)
 	}
 	if q != nil && r != nil {
 		v[2].Value = l.RTT().Microseconds()
@@ -132,9 +122,9 @@ func (w *Writer) fillResponse(v []driver.NamedValue, r *dnsextract.Message) {
 	}
 	v[0].Value = flag(r.Flags, 0x0200) // TC
 	v[1].Value = flag(r.Flags, 0x0400) // AA
-	v[2].Value = int64(r.ANCount)
-	v[3].Value = int64(r.NSCount)
-	v[4].Value = int64(r.ARCount)
+	v[2].Value = w.uint16(r.ANCount)
+	v[3].Value = w.uint16(r.NSCount)
+	v[4].Value = w.uint16(r.ARCount)
 }
 
 // fillEDNS sets edns_udp_size, edns_do and edns_client_subnet.
@@ -143,7 +133,7 @@ func (w *Writer) fillEDNS(v []driver.NamedValue, m *dnsextract.Message) {
 		v[0].Value, v[1].Value, v[2].Value = nil, nil, nil
 		return
 	}
-	v[0].Value = int64(m.UDPSize)
+	v[0].Value = w.uint16(m.UDPSize)
 	v[1].Value = boolInt(m.DO)
 	v[2].Value = optText(m.ClientSubnet)
 }
@@ -152,10 +142,10 @@ func (w *Writer) fillEDNS(v []driver.NamedValue, m *dnsextract.Message) {
 func (w *Writer) fillMessage(v []driver.NamedValue, q, r *dnsextract.Message) {
 	v[0].Value, v[1].Value = nil, nil
 	if q != nil {
-		v[0].Value = int64(q.Size)
+		v[0].Value = w.int(q.Size)
 	}
 	if r != nil {
-		v[1].Value = int64(r.Size)
+		v[1].Value = w.int(r.Size)
 	}
 	w.fillFrames(v[2:5], q)
 	w.fillFrames(v[5:8], r)
@@ -184,11 +174,11 @@ func (w *Writer) addRecords(lookupID int64, records []dnsextract.Record) error {
 		}
 		v := w.records.next()
 		v[0].Value = id
-		v[1].Value = w.text(rr.Section.String())
+		v[1].Value = w.section(rr.Section)
 		v[2].Value = name
 		v[3].Value = w.mnemonic(mnemonicType, rr.Type)
 		v[4].Value = w.mnemonic(mnemonicClass, rr.Class)
-		v[5].Value = int64(rr.TTL)
+		v[5].Value = w.uint32(rr.TTL)
 		v[6].Value = rr.Data
 		w.rows++
 		if err := w.records.added(); err != nil {
@@ -214,8 +204,8 @@ func (w *Writer) addMalformed(m *dnsextract.Malformed) (bool, error) {
 	v[1].Value = ref.box
 	v[2].Value = m.Frames[0].Frame
 	v[3].Value = optText(framesText(m.Frames))
-	v[4].Value = w.timeText(m.Time)
-	v[5].Value = w.text(m.Transport.String())
+	v[4].Value = w.time(m.Time)
+	v[5].Value = w.transport(m.Transport)
 	v[6].Value = w.optText(m.Path)
 	v[7].Value, v[8].Value = w.endpoint(m.Src)
 	v[9].Value, v[10].Value = w.endpoint(m.Dst)
@@ -226,76 +216,6 @@ func (w *Writer) addMalformed(m *dnsextract.Malformed) (bool, error) {
 	}
 	w.rows++
 	return true, w.malformed.added()
-}
-
-// endpoint returns the boxed address text and port of ap, or two nils.
-func (w *Writer) endpoint(ap netip.AddrPort) (addr, port any) {
-	if !ap.IsValid() {
-		return nil, nil
-	}
-	a := ap.Addr()
-	box, ok := w.addrs[a]
-	if !ok {
-		if len(w.addrs) >= maxCachedTexts {
-			clear(w.addrs)
-		}
-		box = a.String()
-		w.addrs[a] = box
-	}
-	return box, int64(ap.Port())
-}
-
-// text returns s boxed, from a cache, so that repeated strings are not
-// boxed again for every row.
-func (w *Writer) text(s string) any {
-	box, ok := w.texts[s]
-	if !ok {
-		if len(w.texts) >= maxCachedTexts {
-			clear(w.texts)
-		}
-		box = s
-		w.texts[s] = box
-	}
-	return box
-}
-
-// optText is text, with nil (NULL) for "".
-func (w *Writer) optText(s string) any {
-	if s == "" {
-		return nil
-	}
-	return w.text(s)
-}
-
-// mnemonic returns the boxed mnemonic of a type, class, rcode or opcode.
-func (w *Writer) mnemonic(kind uint32, v uint16) any {
-	key := kind | uint32(v)
-	box, ok := w.mnemonics[key]
-	if ok {
-		return box
-	}
-	switch kind {
-	case mnemonicType:
-		box = typeText(v)
-	case mnemonicClass:
-		box = classText(v)
-	case mnemonicRcode:
-		box = rcodeText(v)
-	default:
-		box = opcodeText(uint8(v))
-	}
-	w.mnemonics[key] = box
-	return box
-}
-
-// timeText returns t as the case file stores it, or nil (NULL) for the
-// zero time.
-func (w *Writer) timeText(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	w.scratch = appendTime(w.scratch[:0], t)
-	return string(w.scratch)
 }
 
 // flag returns 1 when bit is set in flags, else 0.

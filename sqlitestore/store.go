@@ -161,13 +161,17 @@ func checkIDs(path string, appID uint32, version int64) error {
 }
 
 // connect opens one pinned SQLite connection to path with the given URI
-// parameters, a 64 MiB page cache and in-memory temporary tables.
+// parameters, a 64 MiB page cache and in-memory temporary tables. The
+// connection's own mutex is off (_mutex=no, SQLITE_OPEN_NOMUTEX): only
+// one goroutine at a time uses it, as database/sql serializes the calls
+// on a pinned connection, and the mutex costs a lock per bound value.
 func connect(path, params string) (*Store, error) {
 	uri, err := fileURI(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	dsn := fmt.Sprintf("%s?%s&_busy_timeout=%d&_cache_size=-65536", uri, params, busyTimeoutMS)
+	dsn := fmt.Sprintf("%s?%s&_mutex=no&_busy_timeout=%d&_cache_size=-65536",
+		uri, params, busyTimeoutMS)
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
@@ -189,6 +193,9 @@ func connect(path, params string) (*Store, error) {
 // busyTimeoutMS is how long a store waits for another process's lock
 // before it gives up with ErrInUse.
 var busyTimeoutMS = 5000
+
+// pageSize is the page size of a new case file.
+var pageSize = 4096
 
 // driverName is the database/sql driver the store uses.
 const driverName = "sqlite3"
@@ -228,6 +235,9 @@ func (s *Store) lockAndCheck() error {
 	}
 
 	if appID == 0 && version == 0 && objects == 0 {
+		if err := s.exec(fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+			return err
+		}
 		if err := s.exec(fmt.Sprintf("PRAGMA application_id = %d", ApplicationID)); err != nil {
 			return err
 		}

@@ -40,16 +40,26 @@ func appendTime(b []byte, t time.Time) []byte {
 }
 
 // appendDigits appends the width lowest decimal digits of the non-negative
-// v, zero-padded.
+// v, zero-padded, two at a time.
 func appendDigits(b []byte, v, width int) []byte {
 	n := len(b) + width
 	b = append(b, "000000000"[:width]...)
-	for i := n - 1; i >= n-width; i-- {
+	i := n - 1
+	for ; i > n-width; i -= 2 {
+		pair := v % 100 * 2
+		b[i], b[i-1] = digitPairs[pair+1], digitPairs[pair]
+		v /= 100
+	}
+	if i == n-width {
 		b[i] = byte('0' + v%10)
-		v /= 10
 	}
 	return b
 }
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // reverseName returns the lookup form of a domain name: its labels
 // lowercased (ASCII only, as DNS compares names), in reverse order and

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -22,9 +21,6 @@ const commitRows = 50000
 // dictionary starts again and names not in it are looked up in the case.
 // A variable so that tests can lower it.
 var maxCachedNames = 1 << 20
-
-// maxCachedTexts bounds the caches of address and path texts.
-const maxCachedTexts = 4096
 
 // Rows per multi-row INSERT statement, by table. A lookup row binds 36
 // values, a record 7, a name 3; a malformed row may carry 64 KiB.
@@ -74,10 +70,10 @@ type Writer struct {
 	nextName   int64
 	nextLookup int64
 
-	texts     map[string]any     // boxed low-cardinality strings: paths, mnemonics
-	addrs     map[netip.Addr]any // boxed address texts
-	mnemonics map[uint32]any     // boxed type, class, rcode and opcode mnemonics
-	scratch   []byte
+	lastName   string // the name nameID returned last, and its boxed id
+	lastNameID any
+
+	boxes
 }
 
 // captureRef is a started capture's row id, plain and boxed.
@@ -93,14 +89,12 @@ func (s *Store) NewWriter(runID int64) (*Writer, error) {
 		return nil, fmt.Errorf("sqlitestore: %s: a writer is already open", s.path)
 	}
 	w := &Writer{
-		s:         s,
-		runID:     runID,
-		captures:  make(map[int]captureRef),
-		nameIDs:   make(map[string]any),
-		texts:     make(map[string]any),
-		addrs:     make(map[netip.Addr]any),
-		mnemonics: make(map[uint32]any),
-		nameDest:  make([]driver.Value, 1),
+		s:        s,
+		runID:    runID,
+		captures: make(map[int]captureRef),
+		nameIDs:  make(map[string]any),
+		boxes:    newBoxes(),
+		nameDest: make([]driver.Value, 1),
 	}
 	err := s.conn.Raw(func(dc any) error { return w.prepare(dc.(*sqlite3.SQLiteConn)) })
 	if err != nil {
@@ -243,7 +237,7 @@ func (w *Writer) FinishCapture(index int, c *Capture) error {
 			last_time = ?, frames = ?, dns_messages = ?, malformed = ?, skipped = ?,
 			status = ?, error = ? WHERE id = ?`, namedValues(c.Size, optText(c.SHA256),
 			optText(c.Format), optText(c.Compression), optText(c.LinkTypes),
-			w.timeText(c.First), w.timeText(c.Last), c.Frames, c.Messages, c.Malformed,
+			w.time(c.First), w.time(c.Last), c.Frames, c.Messages, c.Malformed,
 			optText(c.Skipped), c.Status, optText(c.Error), ref.id))
 		if err != nil {
 			return err
@@ -382,6 +376,19 @@ func (w *Writer) captureOf(m *dnsextract.Message) (captureRef, bool) {
 // nameID returns the boxed id of a name, inserting the name when the case
 // does not have it yet.
 func (w *Writer) nameID(name string) (any, error) {
+	if name == w.lastName && w.lastNameID != nil {
+		return w.lastNameID, nil
+	}
+	id, err := w.findName(name)
+	if err == nil {
+		w.lastName, w.lastNameID = name, id
+	}
+	return id, err
+}
+
+// findName returns the boxed id of a name from the dictionary or the
+// case, or inserts the name.
+func (w *Writer) findName(name string) (any, error) {
 	if id, ok := w.nameIDs[name]; ok {
 		return id, nil
 	}
