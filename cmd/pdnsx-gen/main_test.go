@@ -57,7 +57,8 @@ func TestTestdata(t *testing.T) {
 func TestBench(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.pcap.zst")
 	var stderr bytes.Buffer
-	args := []string{"bench", "-kind", "resolver", "-seed", "9", "-pairs", "200", "-o", out, "-z", "zstd"}
+	args := []string{"bench", "-kind", "resolver", "-seed", "9", "-pairs", "200", "-o", out,
+		"-z", "zstd"}
 	if err := run(args, &stderr); err != nil {
 		t.Fatal(err)
 	}

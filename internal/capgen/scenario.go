@@ -160,12 +160,10 @@ answered / unanswered / unsolicited, records, malformed payloads.
 const readmeColumns = "| file | scenario | what it exercises | status | frames | msgs | " +
 	"ans | unans | unsol | records | malformed |"
 
-const readmeTail = `
-Rotated pairs: ` + "`rotated-b`" + ` continues ` + "`rotated-a`" + `, and ` + "`tcp-rotated-b`" + ` continues
-` + "`tcp-rotated-a`" + `; read in order in one run they give the joint truth in
-capgen.Scenario.Joint (one more answered lookup instead of the unanswered query
-and the unsolicited or lost response). ` + "`ports-extra`" + ` counts UDP port 5300 as DNS.
-`
+const readmeTail = "\nRotated pairs: `rotated-b` continues `rotated-a`, and `tcp-rotated-b`\n" +
+	"continues `tcp-rotated-a`; read in order in one run they give the joint truth\n" +
+	"in capgen.Scenario.Joint (one answered lookup instead of the unanswered query\n" +
+	"and the unsolicited or lost response). `ports-extra` counts UDP port 5300 as DNS.\n"
 
 // readmeRow is the README table row of a scenario.
 func readmeRow(sc *Scenario, t Truth) string {
