@@ -100,6 +100,14 @@ func TestTestdataUpToDate(t *testing.T) {
 				"(run go run ./cmd/pdnsx-gen testdata)", e.Name())
 		}
 	}
+	checked, err := os.ReadDir(testdataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checked) != len(fresh) {
+		t.Errorf("%s holds %d files, the generator writes %d: remove stale captures",
+			testdataDir, len(checked), len(fresh))
+	}
 	if total > maxTestdataBytes {
 		t.Errorf("testdata captures take %d bytes, want under %d", total, maxTestdataBytes)
 	}
