@@ -37,10 +37,14 @@ type packet struct {
 	transport Transport
 	src, dst  netip.AddrPort
 	payload   []byte
+	frames    []FrameRef // frames of a reassembled IP datagram; nil for one frame
 
 	// TCP only.
-	seq                uint32
+	seq, ackNum        uint32
 	syn, fin, rst, ack bool
+
+	// An IP fragment (transport is then zero).
+	frag fragment
 }
 
 // skipReason says why a frame was not decoded as far as UDP or TCP. The zero
@@ -118,8 +122,9 @@ func firstLayer(link pcapread.LinkType, data []byte) (gopacket.LayerType, bool) 
 	return gopacket.LayerTypeZero, false
 }
 
-// decode decodes f into p and reports true when it reached UDP or TCP.
-// Otherwise the reason says why; its zero value means ordinary traffic.
+// decode decodes f into p and reports true when it reached UDP or TCP, or an
+// IP fragment (p.frag.ok). Otherwise the reason says why; its zero value
+// means ordinary traffic.
 func (d *frameDecoder) decode(f *pcapread.Frame, p *packet) (skipReason, bool) {
 	first, ok := firstLayer(f.LinkType, f.Data)
 	if !ok {
@@ -137,13 +142,18 @@ func (d *frameDecoder) decode(f *pcapread.Frame, p *packet) (skipReason, bool) {
 		}
 		last = t
 	}
-	if last != layers.LayerTypeUDP && last != layers.LayerTypeTCP {
-		return d.classify(err, ip, last)
-	}
-
 	p.time = f.Time
 	p.link = f.LinkType
 	p.frame = f.Data
+	p.frames = nil
+	p.frag.ok = false
+	if last != layers.LayerTypeUDP && last != layers.LayerTypeTCP {
+		if d.fragment(ip, last, p) {
+			return skipReason{}, true
+		}
+		return d.classify(err, ip, last)
+	}
+
 	src, dst := d.addrs(ip)
 	if last == layers.LayerTypeUDP {
 		p.transport = UDP
@@ -156,7 +166,7 @@ func (d *frameDecoder) decode(f *pcapread.Frame, p *packet) (skipReason, bool) {
 	p.src = netip.AddrPortFrom(src, uint16(d.tcp.SrcPort))
 	p.dst = netip.AddrPortFrom(dst, uint16(d.tcp.DstPort))
 	p.payload = d.tcp.Payload
-	p.seq = d.tcp.Seq
+	p.seq, p.ackNum = d.tcp.Seq, d.tcp.Ack
 	p.syn, p.fin, p.rst, p.ack = d.tcp.SYN, d.tcp.FIN, d.tcp.RST, d.tcp.ACK
 	return skipReason{}, true
 }

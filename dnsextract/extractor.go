@@ -42,6 +42,9 @@ type Extractor struct {
 	ports   portSet
 	decoder *frameDecoder
 	pairs   *pairer
+	tcp     tcpTable
+	frags   fragTable
+	edges   edges
 	packet  packet
 	stats   Stats
 	skipped map[skipReason]int64
@@ -63,12 +66,16 @@ func New(cfg Config, sink Sink) *Extractor {
 	x.ports.add(portDNS, portMDNS, portLLMNR)
 	x.ports.add(cfg.Ports...)
 	x.pairs = newPairer(cfg.PairTimeout, cfg.MaxPending, x.emit)
+	x.tcp = newTCPTable(cfg.PairTimeout)
+	x.frags = newFragTable()
+	x.edges.timeout = cfg.PairTimeout
 	return x
 }
 
 // Frame decodes one frame of the capture with the caller's index capture.
 func (x *Extractor) Frame(capture int, f *pcapread.Frame) {
 	x.stats.Frames++
+	x.edges.clock(capture, f.Time, f.Number)
 	p := &x.packet
 	reason, ok := x.decoder.decode(f, p)
 	if !ok {
@@ -77,15 +84,27 @@ func (x *Extractor) Frame(capture int, f *pcapread.Frame) {
 		}
 		return
 	}
+	p.ref = FrameRef{Capture: capture, Frame: f.Number}
+	if p.frag.ok {
+		x.fragment(p, x.decoder.path(f.Data))
+		return
+	}
 	if !x.ports.has(p.src.Port()) && !x.ports.has(p.dst.Port()) {
 		return
 	}
+	x.payload(p, x.decoder.path(f.Data))
+}
 
-	p.ref = FrameRef{Capture: capture, Frame: f.Number}
-	path := x.decoder.path(f.Data)
+// payload hands the payload of a UDP datagram or TCP segment on a DNS port
+// to the message decoder or the stream reassembler.
+func (x *Extractor) payload(p *packet, path string) {
 	switch p.transport {
 	case UDP:
-		x.message(p.payload, []FrameRef{p.ref}, p, path)
+		frames := p.frames
+		if frames == nil {
+			frames = []FrameRef{p.ref}
+		}
+		x.message(p.payload, frames, p, path)
 	case TCP:
 		x.segment(p, path)
 	}
@@ -115,7 +134,7 @@ func (x *Extractor) message(payload []byte, frames []FrameRef, p *packet, path s
 		x.emit(l)
 		return
 	}
-	x.pairs.add(m, p.transport, path)
+	x.offer(m, p.transport, path)
 }
 
 // multicast reports whether p is mDNS or LLMNR, which are never paired.
@@ -161,8 +180,13 @@ func (x *Extractor) emit(l *Lookup) {
 	x.sink.Lookup(l)
 }
 
-// Close reports every message still waiting for its other half.
+// Close ends the capture: it reports every message still waiting for its
+// other half, every TCP stream's incomplete message and every incomplete
+// datagram.
 func (x *Extractor) Close() {
+	x.Stitch(x.Carry())
+	x.tcp.flushAll(x, "end of capture")
+	x.frags.flush(x)
 	x.pairs.flush()
 }
 
@@ -178,6 +202,9 @@ func (x *Extractor) Stats() Stats {
 
 // String describes the reason, e.g. "link type 147" or "unsupported MPLS".
 func (r skipReason) String() string {
+	if r.n < 0 {
+		return r.what
+	}
 	if r.what == "link type" {
 		return fmt.Sprintf("link type %d", r.n)
 	}

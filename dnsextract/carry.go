@@ -1,0 +1,449 @@
+package dnsextract
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Rotated captures: one Extractor per file, then a Stitch.
+//
+// A capture cut into consecutive files (tcpdump -C or -G, a sensor's hourly
+// files) is read one Extractor per file, in parallel. What crosses a cut
+// lies at the edges of the files: at the end of one, the queries still
+// waiting for a response and the TCP streams still open (tails); at the
+// start of the next, the responses to those queries and the rest of those
+// streams (heads). An Extractor hands its edges over in a Carry instead of
+// reporting them, and a fresh Extractor replays the carries of all files in
+// capture-time order, pairing and reassembling across the cuts.
+//
+// Heads are recognised within the opening window of an Extractor: the
+// PairTimeout of capture time after the first frame it is fed (anything
+// later cannot meet a tail of an earlier file, which would have expired).
+// In that window the Extractor holds back, unpaired:
+//
+//   - a response that finds no query waiting for it: the query may be in
+//     the previous file;
+//   - any later message of a transaction so held, for as long as the held
+//     messages could still pair with it in one pass, so that the replay
+//     pairs them as one pass over all files would;
+//   - the bytes of a TCP stream joined without its SYN, up to the first
+//     message boundary found: they may continue a message begun in the
+//     previous file. Its segments are recorded as they came, and the
+//     replay feeds them to the stream carried from the previous file.
+//
+// The result is the same as one Extractor fed every file in order, whatever
+// the number of files and the order they are processed in, but for what
+// the limits below make approximate.
+//
+// Limits: IP fragments are not carried (a datagram cut by a rotation is
+// reported incomplete in both files). A query that takes a response left
+// waiting at the end of the previous file (a response captured before its
+// query) is not carried. Holding stops when MaxPending messages are held;
+// a head beyond maxHeadBytes, or a stream dropped by the stream limits
+// while its head is kept, ends the head where it stands. Acknowledgements
+// are not carried: a hole at a cut is found when the stream ends, not when
+// acknowledged.
+
+// Bounds of what an Extractor keeps for a Carry.
+const (
+	maxHeadBytes      = 256 << 10 // bytes recorded for one stream head
+	maxHeadTotalBytes = 32 << 20  // bytes recorded for all stream heads
+)
+
+// Carry holds the edges of one capture, handed over by Extractor.Carry and
+// replayed by Extractor.Stitch. It is not tied to the Extractor that made it
+// and may be passed to another goroutine.
+type Carry struct {
+	edges []edge
+}
+
+// Len returns the number of items carried: messages, TCP streams, and the
+// segments and ends of stream heads.
+func (c *Carry) Len() int { return len(c.edges) }
+
+type edgeKind uint8
+
+// Edge kinds, in the order they are replayed when their times and frames
+// are equal.
+const (
+	edgeStream  edgeKind = iota // a stream open at the end of a capture
+	edgeSegment                 // a recorded segment of a stream head
+	edgeHeadEnd                 // where a stream head ended
+	edgeMessage                 // a message waiting to be paired
+)
+
+// edge is one carried item.
+type edge struct {
+	time   time.Time
+	ref    FrameRef
+	kind   edgeKind
+	held   heldMessage
+	stream *stream
+	head   *streamHead
+	seg    int
+}
+
+// heldMessage is a decoded message waiting to be paired.
+type heldMessage struct {
+	msg       *Message
+	transport Transport
+	path      string
+}
+
+// headEnd says how a stream head ended.
+type headEnd uint8
+
+const (
+	headOpen   headEnd = iota // still open at the end of the capture
+	headNone                  // its own segments ended it (FIN, RST, a new SYN)
+	headSynced                // a message boundary was found at seq
+	headGap                   // a hole from seq to to
+	headFlush                 // dropped at seq (idle, limits) for the reason why
+)
+
+// streamHead records the segments of a stream joined without its SYN in the
+// opening window, up to its first message boundary.
+type streamHead struct {
+	key     streamKey
+	segs    []recordedSegment
+	bytes   int
+	end     headEnd
+	seq, to uint32
+	why     string
+	endTime time.Time
+	endRef  FrameRef
+}
+
+// recordedSegment is a segment of a stream head as it came.
+type recordedSegment struct {
+	seq           uint32
+	data          []byte
+	refs          []FrameRef
+	time          time.Time
+	syn, fin, rst bool
+}
+
+// edges is an Extractor's state for Carry: its opening window, the
+// messages it holds back and the stream heads it records.
+type edges struct {
+	on      bool // holding back what falls in the opening window
+	started bool
+	until   time.Time // end of the opening window
+	last    time.Time // latest frame time
+	now     time.Time // time and reference of the frame being decoded
+	nowRef  FrameRef
+	timeout time.Duration
+
+	held      []heldMessage
+	chains    map[transaction]time.Time // held transactions: latest time held
+	pruned    time.Time
+	heads     []*streamHead // ended heads
+	headBytes int
+	replay    packet
+}
+
+// clock notes a frame's time; the first opens the window.
+func (e *edges) clock(capture int, f time.Time, number int64) {
+	if !e.started {
+		e.started, e.on = true, true
+		e.until = f.Add(e.timeout)
+		e.chains = make(map[transaction]time.Time)
+	}
+	if f.After(e.last) {
+		e.last = f
+	}
+	e.now, e.nowRef = f, FrameRef{Capture: capture, Frame: number}
+}
+
+// offer hands a decoded message to the pairer, or holds it back for a
+// Carry when the previous capture may hold its other half.
+func (x *Extractor) offer(m *Message, transport Transport, path string) {
+	e := &x.edges
+	if e.on && len(e.held) < x.pairs.limit {
+		key := transactionOf(m, transport, path)
+		if e.holds(key, m, x.pairs) {
+			e.held = append(e.held, heldMessage{m, transport, path})
+			if last, ok := e.chains[key]; !ok || m.Time.After(last) {
+				e.chains[key] = m.Time
+			}
+			return
+		}
+	}
+	x.pairs.add(m, transport, path)
+}
+
+// holds says whether m is to be held back.
+func (e *edges) holds(key transaction, m *Message, pairs *pairer) bool {
+	if len(e.chains) > 0 {
+		e.prune(m.Time)
+		if last, ok := e.chains[key]; ok && !last.Add(e.timeout).Before(m.Time) {
+			return true
+		}
+	}
+	if !m.Time.Before(e.until) {
+		e.on = len(e.chains) > 0
+		return false
+	}
+	return m.Response && !pairs.waitingFor(key, m)
+}
+
+// prune forgets the held transactions that nothing can pair with any more,
+// once per timeout of capture time.
+func (e *edges) prune(now time.Time) {
+	if now.Before(e.pruned.Add(e.timeout)) {
+		return
+	}
+	e.pruned = now
+	for key, last := range e.chains {
+		if last.Add(e.timeout).Before(now) {
+			delete(e.chains, key)
+		}
+	}
+}
+
+// transactionOf returns the transaction m belongs to, as the pairer keys it.
+func transactionOf(m *Message, transport Transport, path string) transaction {
+	key := transaction{transport: transport, path: path, id: m.ID}
+	if m.Response {
+		key.client, key.server = m.Dst, m.Src
+	} else {
+		key.client, key.server = m.Src, m.Dst
+	}
+	return key
+}
+
+// waitingFor reports whether a message waits that m would pair with.
+func (p *pairer) waitingFor(key transaction, m *Message) bool {
+	for _, w := range p.byKey[key] {
+		if w.msg.Response != m.Response && sameQuestion(w.msg, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// takeAll removes every waiting message, oldest first.
+func (p *pairer) takeAll() []*waiting {
+	var out []*waiting
+	for _, w := range p.queue[p.head:] {
+		if !w.done {
+			out = append(out, w)
+		}
+	}
+	clear(p.byKey)
+	clear(p.queue)
+	p.queue, p.head, p.count = p.queue[:0], 0, 0
+	return out
+}
+
+// startHead starts recording a stream joined without its SYN in the
+// opening window.
+func (x *Extractor) startHead(s *stream, p *packet) {
+	e := &x.edges
+	if e.on && p.time.Before(e.until) && e.headBytes < maxHeadTotalBytes {
+		s.head = &streamHead{key: s.key}
+	}
+}
+
+// recordHead records a segment of a stream head. A head that grows too big
+// ends where the stream stands.
+func (x *Extractor) recordHead(s *stream, p *packet) {
+	h := s.head
+	if h.bytes+len(p.payload) > maxHeadBytes ||
+		x.edges.headBytes+len(p.payload) > maxHeadTotalBytes {
+		x.endHead(s, headFlush, s.seq, s.seq, "stream head too long to carry")
+		x.tcp.clear(s)
+		return
+	}
+	h.segs = append(h.segs, recordedSegment{
+		seq: p.seq, data: slices.Clone(p.payload), refs: slices.Clone(x.tcp.refs(p)),
+		time: p.time, syn: p.syn, fin: p.fin, rst: p.rst,
+	})
+	h.bytes += len(p.payload)
+	x.edges.headBytes += len(p.payload)
+}
+
+// endHead ends the head of s, if it has one. The segments recorded past seq
+// are dropped when the head ends there: the stream goes on without them.
+func (x *Extractor) endHead(s *stream, end headEnd, seq, to uint32, why string) {
+	h := s.head
+	if h == nil {
+		return
+	}
+	s.head = nil
+	h.end, h.seq, h.to, h.why = end, seq, to, why
+	h.endTime, h.endRef = x.edges.now, x.edges.nowRef
+	if end == headSynced || end == headGap || end == headFlush {
+		h.truncate(seq)
+	}
+	x.edges.heads = append(x.edges.heads, h)
+}
+
+// truncate drops the recorded bytes at and after seq.
+func (h *streamHead) truncate(seq uint32) {
+	segs := h.segs[:0]
+	for _, g := range h.segs {
+		keep := int32(seq - g.seq)
+		if keep <= 0 {
+			continue
+		}
+		if int(keep) < len(g.data) {
+			g.data, g.fin = g.data[:keep], false
+		}
+		segs = append(segs, g)
+	}
+	h.segs = segs
+}
+
+// Carry ends the capture like Close, except that it hands over, instead of
+// reporting them, the messages and streams that a capture before or after
+// this one may complete: see Stitch. The Extractor must not be used after.
+func (x *Extractor) Carry() *Carry {
+	e := &x.edges
+	x.pairs.expire(e.last)
+	x.tcp.expire(x, e.last)
+	x.frags.flush(x)
+
+	c := &Carry{}
+	for _, h := range e.held {
+		c.addMessage(h)
+	}
+	for _, w := range x.pairs.takeAll() {
+		c.addMessage(heldMessage{w.msg, w.key.transport, w.key.path})
+	}
+	for s := x.tcp.front; s != nil; s = x.tcp.front {
+		x.tcp.detach(s)
+		if s.head != nil {
+			x.endHead(s, headOpen, 0, 0, "")
+			continue
+		}
+		c.edges = append(c.edges, edge{time: s.last, ref: s.lastRef, kind: edgeStream, stream: s})
+	}
+	for _, h := range e.heads {
+		c.addHead(h)
+	}
+
+	*e = edges{timeout: e.timeout, started: true}
+	sortEdges(c.edges)
+	return c
+}
+
+func (c *Carry) addMessage(h heldMessage) {
+	ref := FrameRef{}
+	if n := len(h.msg.Frames); n > 0 {
+		ref = h.msg.Frames[n-1]
+	}
+	c.edges = append(c.edges, edge{time: h.msg.Time, ref: ref, kind: edgeMessage, held: h})
+}
+
+func (c *Carry) addHead(h *streamHead) {
+	for i := range h.segs {
+		g := &h.segs[i]
+		c.edges = append(c.edges, edge{
+			time: g.time, ref: g.refs[len(g.refs)-1], kind: edgeSegment, head: h, seg: i,
+		})
+	}
+	if h.end != headOpen && h.end != headNone {
+		c.edges = append(c.edges, edge{time: h.endTime, ref: h.endRef, kind: edgeHeadEnd, head: h})
+	}
+}
+
+// sortEdges orders carried items by capture time, then capture index and
+// frame number, then kind; items of one capture keep their order otherwise.
+func sortEdges(edges []edge) {
+	slices.SortStableFunc(edges, func(a, b edge) int {
+		if c := a.time.Compare(b.time); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.ref.Capture, b.ref.Capture); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.ref.Frame, b.ref.Frame); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.kind, b.kind)
+	})
+}
+
+// Stitch replays into a fresh Extractor the carries of consecutive pieces
+// of one capture, in capture-time order: a query left waiting at the end of
+// one piece meets its response at the start of the next, and a TCP stream
+// cut between pieces is reassembled. The carries may be given in any order.
+// Call Close afterwards to report what remains.
+func (x *Extractor) Stitch(carries ...*Carry) {
+	var all []edge
+	for _, c := range carries {
+		all = append(all, c.edges...)
+	}
+	sortEdges(all)
+	for i := range all {
+		x.replay(&all[i])
+	}
+}
+
+// replay feeds one carried item to the Extractor.
+func (x *Extractor) replay(e *edge) {
+	switch e.kind {
+	case edgeMessage:
+		x.pairs.expire(e.time)
+		x.pairs.add(e.held.msg, e.held.transport, e.held.path)
+	case edgeStream:
+		x.tcp.expire(x, e.time)
+		x.adopt(e.stream)
+	case edgeSegment:
+		g := &e.head.segs[e.seg]
+		p := &x.edges.replay
+		*p = packet{
+			time: g.time, ref: g.refs[0], transport: TCP,
+			src: e.head.key.src, dst: e.head.key.dst, payload: g.data,
+			seq: g.seq, syn: g.syn, fin: g.fin, rst: g.rst,
+		}
+		if len(g.refs) > 1 {
+			p.frames = g.refs
+		}
+		x.segment(p, e.head.key.path)
+	case edgeHeadEnd:
+		x.replayHeadEnd(e.head)
+	}
+}
+
+// adopt takes over a stream carried from another Extractor. A stream left
+// on the same addresses by an earlier piece gave way to a new connection.
+func (x *Extractor) adopt(s *stream) {
+	t := &x.tcp
+	if old := t.streams[s.key]; old != nil {
+		x.dropStream(old, "new connection")
+	}
+	if peer := t.streams[s.key.reverse()]; peer != nil {
+		s.peer, peer.peer = peer, s
+	}
+	t.streams[s.key] = s
+	t.pushBack(s)
+	t.bytes += s.buffered() + s.oooLen
+}
+
+// replayHeadEnd ends, where the next piece's Extractor took over, the
+// stream that a head continued: the stream goes on in that Extractor.
+func (x *Extractor) replayHeadEnd(h *streamHead) {
+	s := x.tcp.streams[h.key]
+	if s == nil {
+		return
+	}
+	switch h.end {
+	case headSynced:
+		if s.synced && s.seq == h.seq && s.buffered() == 0 && s.skip == 0 && len(s.ooo) == 0 {
+			x.tcp.remove(s)
+			return
+		}
+		x.dropStream(s, "cut where the next capture's reader found a message boundary")
+	case headGap:
+		x.hole(s, h.to, h.endRef, h.endTime)
+		if s.cut != nil {
+			x.reportCut(s, h.endTime)
+		}
+		x.tcp.remove(s)
+	case headFlush:
+		x.dropStream(s, h.why)
+	}
+}
