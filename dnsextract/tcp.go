@@ -93,14 +93,14 @@ type stream struct {
 	finSet bool
 	fin    uint32 // sequence number of the FIN
 
-	synced bool    // buf starts at a message boundary
-	buf    []byte  // bytes in order not yet framed: buf[off:]
-	off    int     //
-	pos    int64   // stream position of buf[off]
-	spans  []span  // frames of the buffered bytes
-	scan   int     // unsynced: offset in buf[off:] of the next boundary candidate
-	cause  string  // unsynced: why
-	skip   int     // bytes of a cut message still to go by
+	synced bool   // buf starts at a message boundary
+	buf    []byte // bytes in order not yet framed: buf[off:]
+	off    int    //
+	pos    int64  // stream position of buf[off]
+	spans  []span // frames of the buffered bytes
+	scan   int    // unsynced: offset in buf[off:] of the next boundary candidate
+	cause  string // unsynced: why
+	skip   int    // bytes of a cut message still to go by
 	cut    *cutMessage
 	ooo    []heldSegment // segments ahead of seq, by sequence number
 	oooLen int

@@ -19,8 +19,8 @@ type tcpRun struct {
 	x      *Extractor
 	col    *collector
 	f      *feeder
-	base   uint32              // server sequence number of the first data byte
-	owner  []FrameRef          // server byte -> frame that first brought it
+	base   uint32     // server sequence number of the first data byte
+	owner  []FrameRef // server byte -> frame that first brought it
 	times  map[FrameRef]time.Time
 	server []byte
 }
