@@ -75,7 +75,7 @@ func (s *Store) CaptureBySHA256(sum string) (*Capture, bool, error) {
 }
 
 // scanCapture reads a row of captureColumns.
-func scanCapture(row *sql.Row) (*Capture, error) {
+func scanCapture(row interface{ Scan(...any) error }) (*Capture, error) {
 	var c Capture
 	var first, last string
 	err := row.Scan(&c.ID, &c.Path, &c.Size, &c.SHA256, &c.Format, &c.Compression,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -37,6 +38,7 @@ type ingestOptions struct {
 	casePath string
 	jobs     int
 	quiet    bool
+	force    bool
 	ports    []uint16
 }
 
@@ -47,7 +49,7 @@ func runIngest(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pdnsx ingest: %v\n", err)
-		fmt.Fprintln(stderr, "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--ports P,...] INPUT...")
+		fmt.Fprintln(stderr, "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--force] [--ports P,...] INPUT...")
 		return exitUsage
 	}
 
@@ -75,9 +77,11 @@ func parseIngest(args []string, stdout, stderr io.Writer) (ingestOptions, []stri
 	fs.StringVar(&opts.casePath, "o", "pdnsx.sqlite", "case file to create or add to")
 	fs.IntVar(&opts.jobs, "j", runtime.NumCPU(), "captures to read at once")
 	fs.BoolVar(&opts.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&opts.force, "force", false,
+		"ingest captures already in the case again, replacing their rows")
 	ports := fs.String("ports", "", "more ports that carry DNS, comma-separated")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--ports P,...] INPUT...")
+		fmt.Fprintln(fs.Output(), "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--force] [--ports P,...] INPUT...")
 		fmt.Fprintln(fs.Output(), "\nReads capture files (pcap, pcapng, also gzip or zstd compressed) and")
 		fmt.Fprintln(fs.Output(), "directories of them, and adds every DNS lookup seen to the case file.")
 		fmt.Fprintln(fs.Output(), "\nFlags:")
@@ -144,6 +148,7 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 // summary is what an ingest did, for the closing lines.
 type summary struct {
 	files, failed     int
+	skipped           int
 	frames, messages  int64
 	lookups, records  int64
 	malformed, errors int64
@@ -157,6 +162,8 @@ type event struct {
 	kind      eventKind
 	index     int
 	capture   *sqlitestore.Capture
+	replace   []int64          // earlier captures of the same file, deleted once this one is done
+	stats     dnsextract.Stats // what the capture held, with evFinish
 	lookups   []*dnsextract.Lookup
 	malformed []*dnsextract.Malformed
 }
@@ -188,6 +195,13 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 		return sum, err
 	}
 	defer store.Close()
+	if _, err := store.MarkInterrupted(); err != nil {
+		return sum, err
+	}
+	known, err := store.Captures()
+	if err != nil {
+		return sum, err
+	}
 	runID, err := store.BeginRun(start.UTC(), version(), strings.Join(os.Args, " "))
 	if err != nil {
 		return sum, err
@@ -205,9 +219,10 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 
 	events := make(chan event, 64)
 	writeErr := make(chan error, 1)
-	go func() { writeErr <- write(w, events, &sum) }()
+	cw := &caseWriter{w: w, store: store, rep: rep, sum: &sum}
+	go func() { writeErr <- cw.write(events) }()
 
-	run := &runner{opts: opts, events: events, rep: rep}
+	run := &runner{opts: opts, events: events, rep: rep, known: bySize(known)}
 	run.captures(ctx, inputs)
 	close(events)
 	err = <-writeErr
@@ -219,6 +234,7 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	sum.failed += int(run.failed.Load())
 	sum.errors += run.failed.Load()
 	sum.bytes = run.bytes.Load()
+	sum.skipped += int(run.skipped.Load())
 	sum.interrupted = ctx.Err() != nil
 	rep.finish()
 
@@ -239,39 +255,80 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	return sum, err
 }
 
+// caseWriter applies the workers' events to the case, in one goroutine.
+type caseWriter struct {
+	w     *sqlitestore.Writer
+	store *sqlitestore.Store
+	rep   *reporter
+	sum   *summary
+
+	started map[int]*sqlitestore.Capture // by capture index, with their row ids
+	done    map[string]string            // SHA-256 of the captures finished in this run: path
+}
+
 // write feeds the writer from events until the channel closes. After a write
 // error it keeps draining, so that workers never block, and reports the first
 // error.
-func write(w *sqlitestore.Writer, events <-chan event, sum *summary) error {
+func (cw *caseWriter) write(events <-chan event) error {
+	cw.started = make(map[int]*sqlitestore.Capture)
+	cw.done = make(map[string]string)
 	var first error
 	for ev := range events {
-		if first != nil {
-			continue
-		}
-		var err error
-		switch ev.kind {
-		case evStart:
-			err = w.StartCapture(ev.index, ev.capture)
-		case evLookups:
-			err = w.AddLookups(ev.lookups)
-			sum.lookups += int64(len(ev.lookups))
-			for _, l := range ev.lookups {
-				sum.records += recordCount(l)
-			}
-		case evMalformed:
-			err = w.AddMalformed(ev.malformed)
-			sum.malformed += int64(len(ev.malformed))
-		case evFinish:
-			err = w.FinishCapture(ev.index, ev.capture)
-		}
-		if err != nil {
-			first = err
+		if first == nil {
+			first = cw.apply(ev)
 		}
 	}
 	if first == nil {
-		first = w.Flush()
+		first = cw.w.Flush()
 	}
 	return first
+}
+
+// apply stores one event.
+func (cw *caseWriter) apply(ev event) error {
+	switch ev.kind {
+	case evStart:
+		cw.started[ev.index] = ev.capture
+		return cw.w.StartCapture(ev.index, ev.capture)
+	case evLookups:
+		cw.sum.lookups += int64(len(ev.lookups))
+		for _, l := range ev.lookups {
+			cw.sum.records += recordCount(l)
+		}
+		return cw.w.AddLookups(ev.lookups)
+	case evMalformed:
+		cw.sum.malformed += int64(len(ev.malformed))
+		return cw.w.AddMalformed(ev.malformed)
+	case evFinish:
+		return cw.finish(ev)
+	}
+	return nil
+}
+
+// finish stores a capture's final row, then removes the rows that it makes
+// redundant: earlier ingests of the same file, or itself when the same file
+// was already read in this run under another name.
+func (cw *caseWriter) finish(ev event) error {
+	if err := cw.w.FinishCapture(ev.index, ev.capture); err != nil {
+		return err
+	}
+	for _, id := range ev.replace {
+		if err := cw.store.DeleteCapture(id); err != nil {
+			return err
+		}
+	}
+	sum := ev.capture.SHA256
+	if earlier, ok := cw.done[sum]; ok && sum != "" {
+		cw.rep.note("%s: same file as %s (SHA-256 %s); counted once", ev.capture.Path,
+			earlier, sum)
+		cw.sum.skipped++
+		cw.sum.lookups -= ev.stats.Lookups
+		cw.sum.records -= ev.stats.Records
+		cw.sum.malformed -= ev.stats.Malformed
+		return cw.store.DeleteCapture(cw.started[ev.index].ID)
+	}
+	cw.done[sum] = ev.capture.Path
+	return nil
 }
 
 // recordCount counts the records a lookup stores.
@@ -291,8 +348,58 @@ type runner struct {
 	opts   ingestOptions
 	events chan<- event
 	rep    *reporter
+	known  map[int64][]*sqlitestore.Capture // captures already in the case, by size
 
-	frames, messages, failed, bytes atomic.Int64
+	frames, messages, failed, bytes, skipped atomic.Int64
+}
+
+// bySize indexes captures by file size.
+func bySize(captures []*sqlitestore.Capture) map[int64][]*sqlitestore.Capture {
+	m := make(map[int64][]*sqlitestore.Capture)
+	for _, c := range captures {
+		m[c.Size] = append(m[c.Size], c)
+	}
+	return m
+}
+
+// previous finds the earlier ingests of the same file in the case. It
+// returns the capture that makes this input redundant, or the ids of the
+// captures this input's rows replace (unfinished ones, or any with --force).
+// A file is hashed ahead of its ingest only when a capture of the very same
+// size is already in the case; any other file is read once.
+func (r *runner) previous(in input) (dup *sqlitestore.Capture, replace []int64) {
+	candidates := r.known[in.size]
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	sum, err := fileSHA256(in.path)
+	if err != nil {
+		return nil, nil // the ingest itself reports why the file cannot be read
+	}
+	for _, c := range candidates {
+		if c.SHA256 != sum {
+			continue
+		}
+		if c.Finished() && !r.opts.force {
+			return c, nil
+		}
+		replace = append(replace, c.ID)
+	}
+	return nil, replace
+}
+
+// fileSHA256 returns the hex SHA-256 of a file's bytes.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // captures reads inputs with opts.jobs workers.
@@ -325,6 +432,14 @@ func (r *runner) captures(ctx context.Context, inputs []input) {
 
 // capture reads one input into the case.
 func (r *runner) capture(ctx context.Context, in input) {
+	dup, replace := r.previous(in)
+	if dup != nil {
+		r.rep.note("%s: already in the case as capture %d (%s); skipped "+
+			"(--force ingests it again)", in.path, dup.ID, dup.Path)
+		r.skipped.Add(1)
+		r.rep.untrack(in.index, in.size, 0)
+		return
+	}
 	rd, err := pcapread.Open(in.path)
 	if err != nil {
 		r.rep.warn("%v", err)
@@ -352,7 +467,8 @@ func (r *runner) capture(ctx context.Context, in input) {
 
 	stats := x.Stats()
 	done := captureRow(in, rd, stats, interrupted)
-	r.events <- event{kind: evFinish, index: in.index, capture: done}
+	r.events <- event{kind: evFinish, index: in.index, capture: done, replace: replace,
+		stats: stats}
 	r.rep.untrack(in.index, rd.BytesRead(), stats.Lookups)
 
 	r.frames.Add(stats.Frames)

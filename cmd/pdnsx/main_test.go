@@ -118,7 +118,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	if status != exitOK {
 		t.Fatalf("exit status %d, stderr:\n%s", status, stderr)
 	}
-	for _, want := range []string{"5 files (0 with errors)", "case file " + casePath} {
+	for _, want := range []string{"5 files (0 with errors, 0 already in the case)", "case file " + casePath} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("summary %q lacks %q", stderr, want)
 		}
@@ -211,5 +211,76 @@ func TestCaseOpensInSqlite3Shell(t *testing.T) {
 	}
 	if got := strings.Fields(string(out)); len(got) != 2 || got[0] != "ok" || got[1] == "0" {
 		t.Errorf("sqlite3 said %q, want ok and a non-zero count", out)
+	}
+}
+
+// TestIngestCountsOnce checks idempotence: the same capture, again or under
+// another name or twice in one run, is counted once; --force replaces it.
+func TestIngestCountsOnce(t *testing.T) {
+	dir := t.TempDir()
+	casePath := filepath.Join(dir, "case.sqlite")
+	original := captures("all-types.pcap")[0]
+	data, err := os.ReadFile(original)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(dir, "renamed.pcap")
+	if err := os.WriteFile(copied, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	counts := func() (captures, lookups, records int64) {
+		db := openCase(t, casePath)
+		defer db.Close()
+		return query[int64](t, db, "SELECT count(*) FROM captures"),
+			query[int64](t, db, "SELECT count(*) FROM lookups"),
+			query[int64](t, db, "SELECT count(*) FROM records")
+	}
+
+	steps := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"first", []string{original}, "1 files (0 with errors, 0 already in the case)"},
+		{"again", []string{original}, "already in the case as capture 1"},
+		{"renamed", []string{copied}, "already in the case as capture 1"},
+		{"force", []string{"--force", copied}, "0 already in the case"},
+	}
+	var want [3]int64
+	for i, st := range steps {
+		args := append([]string{"ingest", "--quiet", "-o", casePath}, st.args...)
+		_, stderr, status := pdnsx(t, args...)
+		if status != exitOK {
+			t.Fatalf("%s: exit status %d\n%s", st.name, status, stderr)
+		}
+		if !strings.Contains(stderr, st.stderr) {
+			t.Errorf("%s: stderr %q lacks %q", st.name, stderr, st.stderr)
+		}
+		c, l, r := counts()
+		if i == 0 {
+			want = [3]int64{c, l, r}
+			if l == 0 || r == 0 {
+				t.Fatalf("first ingest stored %d lookups, %d records", l, r)
+			}
+			continue
+		}
+		if got := [3]int64{c, l, r}; got != want {
+			t.Errorf("%s: captures, lookups, records = %v, want %v", st.name, got, want)
+		}
+	}
+	db := openCase(t, casePath)
+	if got := query[string](t, db, "SELECT path FROM captures"); got != copied {
+		t.Errorf("after --force the capture is %q, want %q", got, copied)
+	}
+
+	// The same file twice in one run, into a fresh case.
+	fresh := filepath.Join(dir, "fresh.sqlite")
+	_, stderr, _ := pdnsx(t, "ingest", "--quiet", "-o", fresh, original, copied)
+	if !strings.Contains(stderr, "counted once") {
+		t.Errorf("same file twice in a run: stderr %q lacks %q", stderr, "counted once")
+	}
+	db = openCase(t, fresh)
+	if got := query[int64](t, db, "SELECT count(*) FROM lookups"); got != want[1] {
+		t.Errorf("same file twice in a run: %d lookups, want %d", got, want[1])
 	}
 }

@@ -112,6 +112,16 @@ func (r *reporter) warn(format string, args ...any) {
 	fmt.Fprintf(r.w, "pdnsx: warning: "+format+"\n", args...)
 }
 
+// note prints a message that is not a warning, above the bar.
+func (r *reporter) note(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		_ = r.bar.Clear()
+	}
+	fmt.Fprintf(r.w, "pdnsx: "+format+"\n", args...)
+}
+
 // finish removes the bar.
 func (r *reporter) finish() {
 	if r.stop == nil {
@@ -130,9 +140,10 @@ func (r *reporter) summary(s summary, casePath string) {
 	if secs > 0 {
 		rate = float64(s.bytes) / 1e6 / secs
 	}
-	fmt.Fprintf(r.w, "pdnsx: %d files (%d with errors), %d frames, %d DNS messages, "+
-		"%d lookups, %d records, %d malformed, %d errors\n",
-		s.files, s.failed, s.frames, s.messages, s.lookups, s.records, s.malformed, s.errors)
+	fmt.Fprintf(r.w, "pdnsx: %d files (%d with errors, %d already in the case), %d frames, "+
+		"%d DNS messages, %d lookups, %d records, %d malformed, %d errors\n",
+		s.files, s.failed, s.skipped, s.frames, s.messages, s.lookups, s.records, s.malformed,
+		s.errors)
 	fmt.Fprintf(r.w, "pdnsx: %.2fs, %.1f MB/s; case file %s\n", secs, rate, casePath)
 	if s.interrupted {
 		fmt.Fprintln(r.w, "pdnsx: interrupted: run the same ingest again to complete the case")
