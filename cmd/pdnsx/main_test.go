@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,5 +283,42 @@ func TestIngestCountsOnce(t *testing.T) {
 	db = openCase(t, fresh)
 	if got := query[int64](t, db, "SELECT count(*) FROM lookups"); got != want[1] {
 		t.Errorf("same file twice in a run: %d lookups, want %d", got, want[1])
+	}
+}
+
+// TestDemoMatchesTruth ingests the README's demonstration capture and checks
+// the case against what the generator wrote into it.
+func TestDemoMatchesTruth(t *testing.T) {
+	demo := filepath.Join("..", "..", "testdata", "demo.pcap")
+	raw, err := os.ReadFile(demo + ".truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct {
+		Messages, Answered, Unanswered, Unsolicited, Records, Malformed int64
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	casePath := filepath.Join(t.TempDir(), "demo.sqlite")
+	if _, stderr, status := pdnsx(t, "ingest", "-o", casePath, demo); status != exitOK {
+		t.Fatalf("exit status %d\n%s", status, stderr)
+	}
+	db := openCase(t, casePath)
+	checks := []struct {
+		q    string
+		want int64
+	}{
+		{"SELECT dns_messages FROM captures", truth.Messages},
+		{"SELECT count(*) FROM lookups WHERE kind = 'answered'", truth.Answered},
+		{"SELECT count(*) FROM lookups WHERE kind = 'unanswered'", truth.Unanswered},
+		{"SELECT count(*) FROM lookups WHERE kind = 'unsolicited'", truth.Unsolicited},
+		{"SELECT count(*) FROM records", truth.Records},
+		{"SELECT count(*) FROM malformed", truth.Malformed},
+	}
+	for _, c := range checks {
+		if got := query[int64](t, db, c.q); got != c.want {
+			t.Errorf("%s = %d, want %d", c.q, got, c.want)
+		}
 	}
 }
