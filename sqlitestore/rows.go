@@ -31,7 +31,7 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	id := w.nextLookup
+	var id any = w.nextLookup
 	w.nextLookup++
 	v := w.lookups.next()
 	v[0].Value = id
@@ -163,9 +163,9 @@ func (w *Writer) fillFrames(v []driver.NamedValue, m *dnsextract.Message) {
 	v[2].Value = optText(framesText(m.Frames))
 }
 
-// addRecords fills the records rows of a response.
-func (w *Writer) addRecords(lookupID int64, records []dnsextract.Record) error {
-	var id any = lookupID
+// addRecords fills the records rows of a response; id is the boxed id of
+// its lookup.
+func (w *Writer) addRecords(id any, records []dnsextract.Record) error {
 	for i := range records {
 		rr := &records[i]
 		name, err := w.nameID(rr.Name)
@@ -194,7 +194,7 @@ func (w *Writer) addMalformed(m *dnsextract.Malformed) (bool, error) {
 	if len(m.Frames) == 0 {
 		return false, nil
 	}
-	ref, ok := w.captures[m.Frames[0].Capture]
+	ref, ok := w.capture(m.Frames[0].Capture)
 	if !ok {
 		return false, nil
 	}

@@ -194,9 +194,6 @@ func connect(path, params string) (*Store, error) {
 // before it gives up with ErrInUse.
 var busyTimeoutMS = 5000
 
-// pageSize is the page size of a new case file.
-var pageSize = 4096
-
 // driverName is the database/sql driver the store uses.
 const driverName = "sqlite3"
 
@@ -235,9 +232,6 @@ func (s *Store) lockAndCheck() error {
 	}
 
 	if appID == 0 && version == 0 && objects == 0 {
-		if err := s.exec(fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
-			return err
-		}
 		if err := s.exec(fmt.Sprintf("PRAGMA application_id = %d", ApplicationID)); err != nil {
 			return err
 		}

@@ -64,11 +64,13 @@ type Writer struct {
 	nameByText                         driver.Stmt // SELECT id FROM names WHERE name = ?
 	nameDest                           []driver.Value
 
-	captures   map[int]captureRef // by the caller's capture index
-	nameIDs    map[string]any     // name as seen -> boxed id
-	namesInDB  bool               // names may exist that nameIDs lacks
-	nextName   int64
-	nextLookup int64
+	captures       map[int]captureRef // by the caller's capture index
+	lastCapture    int                // the index capture returned last, and its row
+	lastCaptureRef captureRef
+	nameIDs        map[string]any // name as seen -> boxed id
+	namesInDB      bool           // names may exist that nameIDs lacks
+	nextName       int64
+	nextLookup     int64
 
 	lastName   string // the name nameID returned last, and its boxed id
 	lastNameID any
@@ -85,6 +87,9 @@ type captureRef struct {
 // NewWriter returns the writer of run runID. A store has at most one
 // open writer.
 func (s *Store) NewWriter(runID int64) (*Writer, error) {
+	if s.readOnly {
+		return nil, fmt.Errorf("sqlitestore: %s: opened read-only", s.path)
+	}
 	if s.w != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: a writer is already open", s.path)
 	}
@@ -217,6 +222,7 @@ func (w *Writer) StartCapture(index int, c *Capture) error {
 			return err
 		}
 		w.captures[index] = captureRef{c.ID, c.ID}
+		w.lastCaptureRef = captureRef{}
 		return nil
 	})
 }
@@ -224,7 +230,7 @@ func (w *Writer) StartCapture(index int, c *Capture) error {
 // FinishCapture stores the final counters and status of a capture and
 // commits, so that a finished capture is durable before the next begins.
 func (w *Writer) FinishCapture(index int, c *Capture) error {
-	ref, ok := w.captures[index]
+	ref, ok := w.capture(index)
 	if !ok {
 		return fmt.Errorf("sqlitestore: capture %d was not started", index)
 	}
@@ -330,10 +336,11 @@ func (w *Writer) Flush() error {
 }
 
 // Close commits what was written and releases the writer's statements.
-// After an error it rolls back instead.
+// After an error it rolls back instead. Closing a closed writer does
+// nothing.
 func (w *Writer) Close() error {
 	if w.s.w != w {
-		return w.err
+		return nil // closed before
 	}
 	err := w.Flush()
 	if err != nil && w.inTx {
@@ -347,8 +354,14 @@ func (w *Writer) Close() error {
 		err = w.s.wrap(cerr)
 	}
 	w.s.w = nil
+	if w.err == nil {
+		w.err = errWriterClosed
+	}
 	return err
 }
+
+// errWriterClosed is the sticky error of a closed writer.
+var errWriterClosed = errors.New("sqlitestore: writer is closed")
 
 // closeStmts finalizes the prepared statements.
 func (w *Writer) closeStmts() error {
@@ -369,7 +382,18 @@ func (w *Writer) captureOf(m *dnsextract.Message) (captureRef, bool) {
 	if len(m.Frames) == 0 {
 		return captureRef{}, false
 	}
-	ref, ok := w.captures[m.Frames[0].Capture]
+	return w.capture(m.Frames[0].Capture)
+}
+
+// capture returns the row of a started capture by the caller's index.
+func (w *Writer) capture(index int) (captureRef, bool) {
+	if index == w.lastCapture && w.lastCaptureRef.box != nil {
+		return w.lastCaptureRef, true
+	}
+	ref, ok := w.captures[index]
+	if ok {
+		w.lastCapture, w.lastCaptureRef = index, ref
+	}
 	return ref, ok
 }
 

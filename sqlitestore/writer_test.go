@@ -541,3 +541,43 @@ func TestMalformed(t *testing.T) {
 		})
 	}
 }
+
+func TestWriterLifecycle(t *testing.T) {
+	s := newCase(t)
+	w := startRoundTrip(t, s)
+	if _, err := s.NewWriter(1); err == nil {
+		t.Error("second NewWriter succeeded while one is open")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	l := roundTripCases[1].lookup(sampleTime)
+	if err := w.AddLookups([]*dnsextract.Lookup{l}); !errors.Is(err, errWriterClosed) {
+		t.Errorf("AddLookups after Close: %v, want %v", err, errWriterClosed)
+	}
+
+	w2, err := s.NewWriter(1)
+	if err != nil {
+		t.Fatalf("NewWriter after Close: %v", err)
+	}
+	if err := w2.StartCapture(capA, &Capture{Path: "a.pcap"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // closes w2, committing its capture
+		t.Fatal(err)
+	}
+	r, err := OpenReadOnly(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := count(t, r, "captures"); got != 3 {
+		t.Errorf("%d captures after Store.Close, want 3", got)
+	}
+	if _, err := r.NewWriter(1); err == nil {
+		t.Error("NewWriter on a read-only store succeeded")
+	}
+}
