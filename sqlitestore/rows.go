@@ -6,7 +6,9 @@ import (
 	"pdnsx/dnsextract"
 )
 
-// addLookup fills a lookups row and the records rows of a lookup. It
+// addLookup fills a lookups row and the records rows of a lookup: those
+// of its response, and those of its query when it is an unpaired (mDNS or
+// LLMNR) message, whose queries carry known answers. It
 // reports false, having added nothing, for a lookup whose messages have
 // no frame or a frame in a capture that was not started.
 func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
@@ -53,10 +55,15 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 		return false, err
 	}
 
-	if r == nil {
-		return true, nil
+	if q != nil && l.Unpaired { // an mDNS query's known answers
+		if err := w.addRecords(id, q.Records); err != nil {
+			return false, err
+		}
 	}
-	return true, w.addRecords(id, r.Records)
+	if r != nil {
+		return true, w.addRecords(id, r.Records)
+	}
+	return true, nil
 }
 
 // known reports whether a message, if any, has its first frame in a

@@ -222,6 +222,40 @@ var roundTripCases = []roundTripCase{
 		records: []string{`answer odd.example. TYPE65280 CLASS32769 1 \# 2 abcd`},
 	},
 	{
+		name: "unpaired mDNS query with a known answer",
+		lookup: func(t0 time.Time) *dnsextract.Lookup {
+			q := query(t0, frames(capA, 60), 11, "_ipp._tcp.local.", 12)
+			q.Dst = ap("224.0.0.251:5353")
+			q.ANCount = 1
+			q.Records = []dnsextract.Record{rr(dnsextract.Answer, "_ipp._tcp.local.", 12, 4500,
+				"printer._ipp._tcp.local.")}
+			return &dnsextract.Lookup{Transport: dnsextract.UDP, Unpaired: true,
+				Path: "eth/ipv4/udp", Client: ap("10.1.2.9:5353"), Query: q}
+		},
+		want: map[string]string{
+			"kind": "unpaired", "client": "10.1.2.9", "client_port": "5353", "server": "NULL",
+			"server_port": "NULL", "qtype": "PTR", "rcode": "NULL", "an_count": "NULL",
+		},
+		records: []string{"answer _ipp._tcp.local. PTR IN 4500 printer._ipp._tcp.local."},
+	},
+	{
+		name: "unpaired mDNS announcement",
+		lookup: func(t0 time.Time) *dnsextract.Lookup {
+			r := response(t0, frames(capA, 61), 0, "", 0, 0, dnsextract.Record{
+				Section: dnsextract.Answer, Name: "printer.local.", Type: 1, Class: 0x8001,
+				TTL: 120, Data: "10.1.2.9"})
+			r.QDCount, r.Flags = 0, 0x8400
+			r.ID = 12 // to find it; mDNS announcements have ID 0
+			return &dnsextract.Lookup{Transport: dnsextract.UDP, Unpaired: true,
+				Path: "eth/ipv4/udp", Server: ap("10.1.2.9:5353"), Response: r}
+		},
+		want: map[string]string{
+			"kind": "unpaired", "client": "NULL", "server": "10.1.2.9", "qname": "NULL",
+			"qtype": "NULL", "rcode": "NOERROR", "aa": "1", "an_count": "1", "query_time": "NULL",
+		},
+		records: []string{"answer printer.local. A CLASS32769 120 10.1.2.9"},
+	},
+	{
 		name: "no question",
 		lookup: func(t0 time.Time) *dnsextract.Lookup {
 			q := query(t0, frames(capA, 50), 9, "", 0)
