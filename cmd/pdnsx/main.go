@@ -37,6 +37,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"ingest", "read captures into a case file", runIngest},
+		{"verify", "check a case file and the SHA-256 of its captures", runVerify},
 		{"version", "print the version", runVersion},
 		{"help", "explain a command", runHelp},
 	}
