@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type ingestOptions struct {
 	quiet    bool
 	force    bool
 	ports    []uint16
+	profile  string // CPU profile file, for benchmarking
 }
 
 func runIngest(args []string, stdout, stderr io.Writer) int {
@@ -55,6 +57,19 @@ func runIngest(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := interruptible(stderr)
 	defer stop()
+	if opts.profile != "" {
+		f, err := os.Create(opts.profile)
+		if err != nil {
+			fmt.Fprintf(stderr, "pdnsx: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "pdnsx: %v\n", err)
+			return exitUsage
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	rep := newReporter(stderr, opts.quiet)
 	sum, err := ingest(ctx, opts, paths, rep)
@@ -80,6 +95,7 @@ func parseIngest(args []string, stdout, stderr io.Writer) (ingestOptions, []stri
 	fs.BoolVar(&opts.force, "force", false,
 		"ingest captures already in the case again, replacing their rows")
 	ports := fs.String("ports", "", "more ports that carry DNS, comma-separated")
+	fs.StringVar(&opts.profile, "cpuprofile", "", "write a CPU profile to `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--force] [--ports P,...] INPUT...")
 		fmt.Fprintln(fs.Output(), "\nReads capture files (pcap, pcapng, also gzip or zstd compressed) and")
