@@ -2,6 +2,7 @@ package dnsextract
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"time"
 )
@@ -67,10 +68,13 @@ type edgeKind uint8
 // Edge kinds, in the order they are replayed when their times and frames
 // are equal.
 const (
-	edgeStream  edgeKind = iota // a stream open at the end of a capture
-	edgeSegment                 // a recorded segment of a stream head
-	edgeHeadEnd                 // where a stream head ended
-	edgeMessage                 // a message waiting to be paired
+	edgeSegment   edgeKind = iota // a recorded segment of a stream head
+	edgeHeadEnd                   // where a stream head ended
+	edgeStream                    // a stream open at the end of a capture
+	edgeFragment                  // a fragment of a datagram left incomplete
+	edgeTombstone                 // a datagram whose later fragments are dropped
+	edgeMessage                   // a message waiting to be paired
+	edgeClock                     // the time of a capture's last frame
 )
 
 // edge is one carried item.
@@ -82,6 +86,7 @@ type edge struct {
 	stream *stream
 	head   *streamHead
 	seg    int
+	dgram  *datagram
 }
 
 // heldMessage is a decoded message waiting to be paired.
@@ -97,7 +102,7 @@ type headEnd uint8
 const (
 	headOpen   headEnd = iota // still open at the end of the capture
 	headNone                  // its own segments ended it (FIN, RST, a new SYN)
-	headSynced                // a message boundary was found at seq
+	headHandOver              // the stream went on alone from seq, a message boundary
 	headGap                   // a hole from seq to to
 	headFlush                 // dropped at seq (idle, limits) for the reason why
 )
@@ -140,7 +145,19 @@ type edges struct {
 	pruned    time.Time
 	heads     []*streamHead // ended heads
 	headBytes int
+	datagrams []*datagram // incomplete datagrams handed over
+	ending    bool        // Carry is collecting the tails
 	replay    packet
+}
+
+// keepsDatagram says whether an incomplete datagram being dropped is to be
+// handed over rather than reported: at the end of the capture, and in the
+// opening window, where the previous capture may hold its other fragments.
+func (e *edges) keepsDatagram(d *datagram) bool {
+	if !e.started || e.until.IsZero() {
+		return false
+	}
+	return e.ending || (d.state == fragCollecting && d.start.Before(e.until))
 }
 
 // clock notes a frame's time; the first opens the window.
@@ -247,13 +264,15 @@ func (x *Extractor) startHead(s *stream, p *packet) {
 }
 
 // recordHead records a segment of a stream head. A head that grows too big
-// ends where the stream stands.
+// ends where the stream stands, and the stream looks for its next message
+// boundary from there.
 func (x *Extractor) recordHead(s *stream, p *packet) {
 	h := s.head
 	if h.bytes+len(p.payload) > maxHeadBytes ||
 		x.edges.headBytes+len(p.payload) > maxHeadTotalBytes {
 		x.endHead(s, headFlush, s.seq, s.seq, "stream head too long to carry")
 		x.tcp.clear(s)
+		s.synced, s.skip, s.cut, s.cause = false, 0, nil, causeMidstream
 		return
 	}
 	h.segs = append(h.segs, recordedSegment{
@@ -262,6 +281,34 @@ func (x *Extractor) recordHead(s *stream, p *packet) {
 	})
 	h.bytes += len(p.payload)
 	x.edges.headBytes += len(p.payload)
+}
+
+// handOver ends the head of s once the opening window is over and the
+// stream stands at a message boundary with nothing waiting: no byte it gets
+// from then on can belong to a message begun in the previous capture.
+func (x *Extractor) handOver(s *stream, p *packet) {
+	if !p.time.Before(x.edges.until) && s.synced && s.buffered() == 0 && s.skip == 0 &&
+		len(s.ooo) == 0 && !s.closed {
+		x.endHead(s, headHandOver, s.seq, s.seq, "")
+	}
+}
+
+// chainHead notes the transaction of a message framed in a stream head, left
+// to the replay, so that the messages of the same transaction are held back
+// too.
+func (e *edges) chainHead(key streamKey, payload []byte, at time.Time) {
+	if len(payload) < headerLen {
+		return
+	}
+	t := transaction{transport: TCP, path: key.path, id: binary.BigEndian.Uint16(payload),
+		client: key.src, server: key.dst}
+	if payload[2]&0x80 != 0 {
+		t.client, t.server = key.dst, key.src
+	}
+	if last, ok := e.chains[t]; !ok || at.After(last) {
+		e.chains[t] = at
+	}
+	e.on = true
 }
 
 // endHead ends the head of s, if it has one. The segments recorded past seq
@@ -274,7 +321,7 @@ func (x *Extractor) endHead(s *stream, end headEnd, seq, to uint32, why string) 
 	s.head = nil
 	h.end, h.seq, h.to, h.why = end, seq, to, why
 	h.endTime, h.endRef = x.edges.now, x.edges.nowRef
-	if end == headSynced || end == headGap || end == headFlush {
+	if end == headHandOver || end == headGap || end == headFlush {
 		h.truncate(seq)
 	}
 	x.edges.heads = append(x.edges.heads, h)
@@ -303,6 +350,8 @@ func (x *Extractor) Carry() *Carry {
 	e := &x.edges
 	x.pairs.expire(e.last)
 	x.tcp.expire(x, e.last)
+	x.frags.expire(x, e.last)
+	e.ending = true
 	x.frags.flush(x)
 
 	c := &Carry{}
@@ -318,10 +367,16 @@ func (x *Extractor) Carry() *Carry {
 			x.endHead(s, headOpen, 0, 0, "")
 			continue
 		}
-		c.edges = append(c.edges, edge{time: s.last, ref: s.lastRef, kind: edgeStream, stream: s})
+		c.edges = append(c.edges, edge{time: e.last, ref: e.nowRef, kind: edgeStream, stream: s})
 	}
 	for _, h := range e.heads {
 		c.addHead(h)
+	}
+	for _, d := range e.datagrams {
+		c.addDatagram(d)
+	}
+	if e.started {
+		c.edges = append(c.edges, edge{time: e.last, ref: e.nowRef, kind: edgeClock})
 	}
 
 	*e = edges{timeout: e.timeout, started: true}
@@ -346,6 +401,18 @@ func (c *Carry) addHead(h *streamHead) {
 	}
 	if h.end != headOpen && h.end != headNone {
 		c.edges = append(c.edges, edge{time: h.endTime, ref: h.endRef, kind: edgeHeadEnd, head: h})
+	}
+}
+
+func (c *Carry) addDatagram(d *datagram) {
+	if d.state != fragCollecting {
+		c.edges = append(c.edges, edge{time: d.start, kind: edgeTombstone, dgram: d})
+		return
+	}
+	for i := range d.parts {
+		q := &d.parts[i]
+		c.edges = append(c.edges, edge{time: q.time, ref: q.ref, kind: edgeFragment, dgram: d,
+			seg: i})
 	}
 }
 
@@ -405,7 +472,30 @@ func (x *Extractor) replay(e *edge) {
 		x.segment(p, e.head.key.path)
 	case edgeHeadEnd:
 		x.replayHeadEnd(e.head)
+	case edgeFragment:
+		x.replayFragment(e.dgram, e.seg)
+	case edgeTombstone:
+		x.frags.expire(x, e.time)
+		if x.frags.datagrams[e.dgram.key] == nil {
+			x.frags.open(x, e.dgram.key, e.dgram.start).state = e.dgram.state
+		}
+	case edgeClock:
+		x.pairs.expire(e.time)
+		x.tcp.expire(x, e.time)
+		x.frags.expire(x, e.time)
 	}
+}
+
+// replayFragment feeds again the fragment i of a datagram handed over.
+func (x *Extractor) replayFragment(d *datagram, i int) {
+	q := &d.parts[i]
+	p := &x.edges.replay
+	*p = packet{time: q.time, ref: q.ref}
+	p.frag = fragment{
+		ok: true, v6: d.key.v6, proto: d.proto, id: d.key.id, offset: q.off,
+		more: d.size < 0 || q.end() != d.size, data: q.data, src: d.key.src, dst: d.key.dst,
+	}
+	x.fragment(p, d.key.path)
 }
 
 // adopt takes over a stream carried from another Extractor. A stream left
@@ -431,13 +521,17 @@ func (x *Extractor) replayHeadEnd(h *streamHead) {
 		return
 	}
 	switch h.end {
-	case headSynced:
+	case headHandOver:
 		if s.synced && s.seq == h.seq && s.buffered() == 0 && s.skip == 0 && len(s.ooo) == 0 {
 			x.tcp.remove(s)
 			return
 		}
 		x.dropStream(s, "cut where the next capture's reader found a message boundary")
 	case headGap:
+		if int32(h.to-s.seq) <= 0 {
+			x.tcp.remove(s) // the carried stream had the bytes the next capture missed
+			return
+		}
 		x.hole(s, h.to, h.endRef, h.endTime)
 		if s.cut != nil {
 			x.reportCut(s, h.endTime)

@@ -76,6 +76,8 @@ func New(cfg Config, sink Sink) *Extractor {
 func (x *Extractor) Frame(capture int, f *pcapread.Frame) {
 	x.stats.Frames++
 	x.edges.clock(capture, f.Time, f.Number)
+	x.tcp.expire(x, f.Time)
+	x.frags.expire(x, f.Time)
 	p := &x.packet
 	reason, ok := x.decoder.decode(f, p)
 	if !ok {

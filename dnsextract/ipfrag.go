@@ -538,7 +538,12 @@ func (f *fragTable) flush(x *Extractor) {
 // reported as malformed with what arrived of it; the fragments of any other
 // are counted as skipped.
 func (f *fragTable) drop(x *Extractor, d *datagram, why string) {
-	f.remove(d)
+	if x.edges.keepsDatagram(d) {
+		f.detach(d)
+		x.edges.datagrams = append(x.edges.datagrams, d)
+		return
+	}
+	defer f.remove(d)
 	if d.state != fragCollecting || len(d.parts) == 0 {
 		return
 	}
@@ -562,7 +567,7 @@ func (f *fragTable) reject(x *Extractor, d *datagram, reason string, p *packet) 
 	if d.ports {
 		f.report(x, d, reason)
 	} else {
-		x.skipped[skipFragOverlap] += int64(len(d.parts))
+		x.skipped[skipFragOverlap] += int64(len(d.frames()))
 	}
 	f.release(d)
 	d.state = fragRejected
@@ -575,15 +580,22 @@ func (f *fragTable) ignore(d *datagram) {
 	d.state = fragIgnored
 }
 
+// frames returns the frames of d's fragments, in capture order.
+func (d *datagram) frames() []FrameRef {
+	frames := make([]FrameRef, 0, len(d.parts))
+	for i := range d.parts {
+		frames = append(frames, d.parts[i].ref)
+	}
+	return sortFrames(frames)
+}
+
 // report reports what arrived of datagram d as a malformed DNS payload.
 func (f *fragTable) report(x *Extractor, d *datagram, reason string) {
 	p := &f.pk
 	*p = packet{transport: d.transport}
 	p.src = netip.AddrPortFrom(d.key.src, d.sport)
 	p.dst = netip.AddrPortFrom(d.key.dst, d.dport)
-	frames := make([]FrameRef, 0, len(d.parts))
 	for i := range d.parts {
-		frames = append(frames, d.parts[i].ref)
 		if d.parts[i].time.After(p.time) {
 			p.time = d.parts[i].time
 		}
@@ -601,7 +613,7 @@ func (f *fragTable) report(x *Extractor, d *datagram, reason string) {
 		}
 	}
 	base := d.key.path
-	x.malformed(payload, sortFrames(frames), p, f.pathFor(base, d.transport), errString(reason))
+	x.malformed(payload, d.frames(), p, f.pathFor(base, d.transport), errString(reason))
 }
 
 // release frees a datagram's fragments.
@@ -610,9 +622,15 @@ func (f *fragTable) release(d *datagram) {
 	d.parts, d.bytes = nil, 0
 }
 
-// remove takes d out of the table.
+// remove takes d out of the table and frees its fragments.
 func (f *fragTable) remove(d *datagram) {
-	f.release(d)
+	f.detach(d)
+	d.parts, d.bytes = nil, 0
+}
+
+// detach takes d out of the table with its fragments.
+func (f *fragTable) detach(d *datagram) {
+	f.bytes -= d.bytes
 	delete(f.datagrams, d.key)
 	f.all.remove(d, false)
 	d.flow.remove(d, true)

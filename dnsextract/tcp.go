@@ -161,6 +161,9 @@ func (x *Extractor) segment(p *packet, path string) {
 		s.finSet, s.fin = true, seq+uint32(len(p.payload))
 	}
 	x.closeAtFin(s)
+	if s.head != nil {
+		x.handOver(s, p)
+	}
 	t.enforce(x, s)
 }
 
@@ -403,10 +406,8 @@ func (x *Extractor) hunt(s *stream, final bool) {
 		case candidateMore:
 			return
 		case candidateMatch:
-			at := s.seq - uint32(len(b)-s.scan)
 			x.skipBytes(s, s.scan)
 			s.synced, s.cause = true, ""
-			x.endHead(s, headSynced, at, at, "")
 			return
 		}
 		s.scan++
@@ -433,7 +434,7 @@ func (x *Extractor) hole(s *stream, to uint32, ref FrameRef, at time.Time) {
 		// The bytes before the hole belong to the head; a Carry replays them.
 		x.endHead(s, headGap, s.seq, to, "")
 		x.tcp.clear(s)
-		s.seq, s.cause = to, gap
+		s.seq, s.synced, s.cause = to, false, gap
 		return
 	}
 	if !s.synced {
@@ -551,8 +552,13 @@ func (x *Extractor) flushStream(s *stream, why string) {
 	x.tcp.clear(s)
 }
 
-// streamMessage hands a message framed in a stream to the decoder.
+// streamMessage hands a message framed in a stream to the decoder. While
+// the stream's head is kept for a Carry, the message is left to the replay.
 func (x *Extractor) streamMessage(s *stream, payload []byte, frames []FrameRef, at time.Time) {
+	if s.head != nil {
+		x.edges.chainHead(s.key, payload, at)
+		return
+	}
 	p := &x.tcp.pk
 	p.time, p.transport, p.src, p.dst = at, TCP, s.key.src, s.key.dst
 	x.message(payload, frames, p, s.key.path)
