@@ -100,11 +100,11 @@ type heldMessage struct {
 type headEnd uint8
 
 const (
-	headOpen   headEnd = iota // still open at the end of the capture
-	headNone                  // its own segments ended it (FIN, RST, a new SYN)
-	headHandOver              // the stream went on alone from seq, a message boundary
-	headGap                   // a hole from seq to to
-	headFlush                 // dropped at seq (idle, limits) for the reason why
+	headOpen     headEnd = iota // still open at the end of the capture
+	headNone                    // its own segments ended it (FIN, RST, a new SYN)
+	headHandOver                // the stream went on alone from seq, a message boundary
+	headGap                     // a hole from seq to to
+	headFlush                   // dropped at seq (idle, limits) for the reason why
 )
 
 // streamHead records the segments of a stream joined without its SYN in the
