@@ -132,13 +132,14 @@ func inspect(path string, create bool) (fresh bool, err error) {
 
 	var h [headerSize]byte
 	n, err := io.ReadFull(f, h[:])
-	switch {
-	case n == 0 && err == io.EOF:
+	if n == 0 && err == io.EOF {
 		return true, nil
-	case errors.Is(err, io.ErrUnexpectedEOF) || err == nil && !bytes.HasPrefix(h[:], []byte(sqliteMagic)):
-		return false, &OpenError{path, ErrNotCase.Error() + " (not a SQLite database)", ErrNotCase}
-	case err != nil:
+	}
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return false, fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+	if n < headerSize || !bytes.HasPrefix(h[:], []byte(sqliteMagic)) {
+		return false, &OpenError{path, ErrNotCase.Error() + " (not a SQLite database)", ErrNotCase}
 	}
 	return false, checkIDs(path, binary.BigEndian.Uint32(h[appIDOffset:]),
 		int64(int32(binary.BigEndian.Uint32(h[userVersionOffset:]))))

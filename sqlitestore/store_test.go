@@ -191,7 +191,8 @@ func writeFile(content string) func(t *testing.T, path string) {
 // otherApp creates a SQLite database with a table and no application_id.
 func otherApp(t *testing.T, path string) {
 	db := openSQL(t, path)
-	if _, err := db.Exec("CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES ('x')"); err != nil {
+	_, err := db.Exec("CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES ('x')")
+	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

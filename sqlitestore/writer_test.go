@@ -28,14 +28,15 @@ var (
 )
 
 // query returns a query message from client to server.
-func query(at time.Time, refs []dnsextract.FrameRef, id uint16, qname string, qtype uint16) *dnsextract.Message {
+func query(at time.Time, refs []dnsextract.FrameRef, id uint16, qname string,
+	qtype uint16) *dnsextract.Message {
 	return &dnsextract.Message{Time: at, Frames: refs, Src: client4, Dst: server4, Size: 40,
 		ID: id, Flags: 0x0100, QDCount: 1, QName: qname, QType: qtype, QClass: 1}
 }
 
 // response returns a response message from server to client.
-func response(at time.Time, refs []dnsextract.FrameRef, id uint16, qname string, qtype, rcode uint16,
-	records ...dnsextract.Record) *dnsextract.Message {
+func response(at time.Time, refs []dnsextract.FrameRef, id uint16, qname string,
+	qtype, rcode uint16, records ...dnsextract.Record) *dnsextract.Message {
 	m := &dnsextract.Message{Time: at, Frames: refs, Src: server4, Dst: client4, Size: 100,
 		ID: id, Response: true, Flags: 0x8180 | rcode&0xf, Rcode: rcode, QDCount: 1,
 		QName: qname, QType: qtype, QClass: 1, Records: records}
@@ -53,7 +54,8 @@ func response(at time.Time, refs []dnsextract.FrameRef, id uint16, qname string,
 }
 
 // rr returns a record.
-func rr(section dnsextract.Section, name string, typ uint16, ttl uint32, data string) dnsextract.Record {
+func rr(section dnsextract.Section, name string, typ uint16, ttl uint32,
+	data string) dnsextract.Record {
 	return dnsextract.Record{Section: section, Name: name, Type: typ, Class: 1, TTL: ttl, Data: data}
 }
 
