@@ -25,22 +25,23 @@ type batch struct {
 	one  driver.Stmt // one row per statement
 }
 
-// newBatch prepares the statements that insert into table, rows at a
-// time, a row being (cols) values.
-func newBatch(c *sqlite3.SQLiteConn, table string, cols, rows int) (*batch, error) {
+// newBatch prepares the statements that insert into columns of table,
+// rows at a time.
+func newBatch(c *sqlite3.SQLiteConn, table string, columns []string, rows int) (*batch, error) {
+	cols := len(columns)
 	b := &batch{cols: cols, rows: rows, args: make([]driver.NamedValue, cols*rows)}
 	for i := range b.args {
 		b.args[i].Ordinal = i + 1
 	}
 
-	row := "(?" + strings.Repeat(",?", cols-1) + ")"
+	into := "INSERT INTO " + table + "(" + strings.Join(columns, ", ") + ") VALUES "
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
 	var err error
-	b.one, err = c.Prepare("INSERT INTO " + table + " VALUES " + row)
+	b.one, err = c.Prepare(into + row)
 	if err != nil {
 		return nil, err
 	}
-	b.many, err = c.Prepare("INSERT INTO " + table + " VALUES " +
-		row + strings.Repeat(","+row, rows-1))
+	b.many, err = c.Prepare(into + row + strings.Repeat(", "+row, rows-1))
 	if err != nil {
 		b.one.Close()
 		return nil, err

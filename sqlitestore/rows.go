@@ -207,19 +207,18 @@ func (w *Writer) addMalformed(m *dnsextract.Malformed) (bool, error) {
 	}
 
 	v := w.malformed.next()
-	v[0].Value = nil // id: SQLite assigns it
-	v[1].Value = ref.box
-	v[2].Value = m.Frames[0].Frame
-	v[3].Value = optText(framesText(m.Frames))
-	v[4].Value = w.time(m.Time)
-	v[5].Value = w.transport(m.Transport)
-	v[6].Value = w.optText(m.Path)
-	v[7].Value, v[8].Value = w.endpoint(m.Src)
-	v[9].Value, v[10].Value = w.endpoint(m.Dst)
-	v[11].Value = m.Reason
-	v[12].Value = m.Payload
+	v[0].Value = ref.box
+	v[1].Value = m.Frames[0].Frame
+	v[2].Value = optText(framesText(m.Frames))
+	v[3].Value = w.time(m.Time)
+	v[4].Value = w.transport(m.Transport)
+	v[5].Value = w.optText(m.Path)
+	v[6].Value, v[7].Value = w.endpoint(m.Src)
+	v[8].Value, v[9].Value = w.endpoint(m.Dst)
+	v[10].Value = m.Reason
+	v[11].Value = m.Payload
 	if m.Payload == nil {
-		v[12].Value = nil
+		v[11].Value = nil
 	}
 	w.rows++
 	return true, w.malformed.added()

@@ -121,6 +121,20 @@ JOIN lookups l ON l.id = r.lookup_id
 LEFT JOIN names q ON q.id = l.qname_id;
 `
 
+// Columns the writer fills, in the order it fills them.
+var (
+	lookupColumns = []string{"id", "capture_id", "kind", "transport", "path", "client",
+		"client_port", "server", "server_port", "txid", "qname_id", "qtype", "qclass", "opcode",
+		"rcode", "query_time", "response_time", "rtt_us", "query_flags", "response_flags", "tc",
+		"aa", "an_count", "ns_count", "ar_count", "edns_udp_size", "edns_do",
+		"edns_client_subnet", "query_size", "response_size", "query_capture_id", "query_frame",
+		"query_frames", "response_capture_id", "response_frame", "response_frames"}
+	recordColumns    = []string{"lookup_id", "section", "name_id", "type", "class", "ttl", "data"}
+	nameColumns      = []string{"id", "name", "rname"}
+	malformedColumns = []string{"capture_id", "frame", "frames", "time", "transport", "path",
+		"src", "src_port", "dst", "dst_port", "reason", "payload"}
+)
+
 // queryIndexes are the indexes the read queries use. Finish builds them
 // after a bulk load, which is cheaper than maintaining them during it.
 const queryIndexes = `

@@ -123,16 +123,17 @@ func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 	w.nextName++
 	w.nextLookup++
 
-	if w.lookups, err = newBatch(c, "lookups", 36, lookupBatch); err != nil {
+	if w.lookups, err = newBatch(c, "lookups", lookupColumns, lookupBatch); err != nil {
 		return err
 	}
-	if w.records, err = newBatch(c, "records", 7, recordBatch); err != nil {
+	if w.records, err = newBatch(c, "records", recordColumns, recordBatch); err != nil {
 		return err
 	}
-	if w.names, err = newBatch(c, "names", 3, nameBatch); err != nil {
+	if w.names, err = newBatch(c, "names", nameColumns, nameBatch); err != nil {
 		return err
 	}
-	if w.malformed, err = newBatch(c, "malformed", 13, malformedBatch); err != nil {
+	w.malformed, err = newBatch(c, "malformed", malformedColumns, malformedBatch)
+	if err != nil {
 		return err
 	}
 	w.nameByText, err = c.Prepare("SELECT id FROM names WHERE name = ?")
