@@ -49,10 +49,15 @@
 // transaction open and commits every 50,000 rows, on Flush and on
 // FinishCapture. Rows are inserted many to a statement, through the
 // driver directly rather than database/sql, whose per-call argument
-// conversion costs more than SQLite's insert. Name and lookup ids are
-// assigned in Go (the store is the only writer), so a record row needs no
-// round trip for the id of its lookup or name. Only the UNIQUE index on
-// names.name exists during a bulk load; Finish builds the query indexes.
+// conversion costs more than SQLite's insert; and through the driver's
+// query path, which binds and steps in one cgo call where its exec path
+// makes one call per value. Name and lookup ids are assigned in Go (the
+// store is the only writer), so a record row needs no round trip for the
+// id of its lookup or name. Values that repeat (addresses, ports, flags,
+// mnemonics) are converted to driver values once, and times are formatted
+// into an arena, so that a lookup with three records allocates about ten
+// times. Only the UNIQUE index on names.name exists during a bulk load;
+// Finish builds the query indexes.
 //
 // # Limits
 //

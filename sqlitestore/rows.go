@@ -6,9 +6,7 @@ import (
 	"pdnsx/dnsextract"
 )
 
-// addLookup fills a lookups row and the records rows of a lookup: those
-// of its response, and those of its query when it is an unpaired (mDNS or
-// LLMNR) message, whose queries carry known answers. It
+// addLookup fills a lookups row and the records rows of a lookup. It
 // reports false, having added nothing, for a lookup whose messages have
 // no frame or a frame in a capture that was not started.
 func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
@@ -54,16 +52,22 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 	if err := w.lookups.added(); err != nil {
 		return false, err
 	}
+	return true, w.addLookupRecords(id, l)
+}
 
-	if q != nil && l.Unpaired { // an mDNS query's known answers
-		if err := w.addRecords(id, q.Records); err != nil {
-			return false, err
+// addLookupRecords fills the records rows of a lookup: those of its
+// response, and those of its query when it is an unpaired (mDNS or LLMNR)
+// message, as mDNS queries carry known answers.
+func (w *Writer) addLookupRecords(id any, l *dnsextract.Lookup) error {
+	if l.Query != nil && l.Unpaired {
+		if err := w.addRecords(id, l.Query.Records); err != nil {
+			return err
 		}
 	}
-	if r != nil {
-		return true, w.addRecords(id, r.Records)
+	if l.Response != nil {
+		return w.addRecords(id, l.Response.Records)
 	}
-	return true, nil
+	return nil
 }
 
 // known reports whether a message, if any, has its first frame in a
