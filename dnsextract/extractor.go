@@ -41,6 +41,7 @@ type Extractor struct {
 	sink    Sink
 	ports   portSet
 	decoder *frameDecoder
+	wire    *wireDecoder
 	pairs   *pairer
 	tcp     tcpTable
 	frags   fragTable
@@ -61,6 +62,7 @@ func New(cfg Config, sink Sink) *Extractor {
 	x := &Extractor{
 		sink:    sink,
 		decoder: newFrameDecoder(),
+		wire:    newWireDecoder(),
 		skipped: make(map[skipReason]int64),
 	}
 	x.ports.add(portDNS, portMDNS, portLLMNR)
@@ -116,7 +118,7 @@ func (x *Extractor) payload(p *packet, path string) {
 // pairer, or reports it as malformed.
 func (x *Extractor) message(payload []byte, frames []FrameRef, p *packet, path string) {
 	x.pairs.expire(p.time)
-	m, err := decodeMessage(payload)
+	m, err := x.wire.decode(payload)
 	if err != nil {
 		x.malformed(payload, frames, p, path, err)
 	}
