@@ -140,6 +140,7 @@ func (r *Reader) Close() error {
 
 	r.closed = true
 	r.closeCodec()
+	r.src.close()
 	if r.file != nil {
 		return r.file.Close()
 	}
@@ -158,6 +159,7 @@ func (r *Reader) finish() {
 
 	r.closeCodec()
 	r.digest = r.src.digest()
+	r.src.close()
 }
 
 func (r *Reader) closeCodec() {

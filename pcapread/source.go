@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"sync"
 	"sync/atomic"
 )
 
@@ -12,12 +13,30 @@ import (
 // counts the bytes and hashes each chunk as it passes, so that the SHA-256
 // is computed in the same pass that parses the frames. Every decompressor
 // reads through it.
+//
+// Hashing costs about as much as parsing, so it runs in a goroutine of its
+// own on copies of the chunks: a capture is parsed on one core and hashed on
+// another. At most hashChunks chunks wait to be hashed; the reader waits
+// when the hash falls that far behind.
 type source struct {
 	r     io.Reader
-	sum   hash.Hash
 	count atomic.Int64
 	err   error // first error from r, io.EOF included
+
+	sum     hash.Hash
+	chunk   []byte         // bytes read but not yet handed to the hasher
+	free    chan []byte    // empty chunks
+	work    chan []byte    // chunks to hash, in file order
+	pending sync.WaitGroup // chunks handed over and not yet hashed
+	once    sync.Once      // starts the hasher
+	stop    sync.Once      // stops the hasher
 }
+
+// Sizes of the hashing pipeline.
+const (
+	hashChunk  = 1 << 20
+	hashChunks = 4
+)
 
 func newSource(r io.Reader) *source {
 	return &source{r: r, sum: sha256.New()}
@@ -31,13 +50,66 @@ func (s *source) Read(p []byte) (int, error) {
 
 	n, err := s.r.Read(p)
 	if n > 0 {
-		s.sum.Write(p[:n])
+		s.hash(p[:n])
 		s.count.Add(int64(n))
 	}
 	if err != nil {
 		s.err = err
 	}
 	return n, err
+}
+
+// hash hands b to the hasher, by way of a copy.
+func (s *source) hash(b []byte) {
+	s.once.Do(s.start)
+	for len(b) > 0 {
+		if s.chunk == nil {
+			s.chunk = (<-s.free)[:0]
+		}
+		n := copy(s.chunk[len(s.chunk):cap(s.chunk)], b)
+		s.chunk = s.chunk[:len(s.chunk)+n]
+		b = b[n:]
+		if len(s.chunk) == cap(s.chunk) {
+			s.flush()
+		}
+	}
+}
+
+// start starts the hasher goroutine.
+func (s *source) start() {
+	s.free = make(chan []byte, hashChunks)
+	s.work = make(chan []byte, hashChunks)
+	for range hashChunks {
+		s.free <- make([]byte, 0, hashChunk)
+	}
+	go func() {
+		for b := range s.work {
+			s.sum.Write(b)
+			s.free <- b
+			s.pending.Done()
+		}
+	}()
+}
+
+// flush hands the current chunk to the hasher.
+func (s *source) flush() {
+	if len(s.chunk) == 0 {
+		return
+	}
+	s.pending.Add(1)
+	s.work <- s.chunk
+	s.chunk = nil
+}
+
+// close stops the hasher; the digest stays readable.
+func (s *source) close() {
+	s.flush()
+	s.pending.Wait()
+	s.stop.Do(func() {
+		if s.work != nil {
+			close(s.work)
+		}
+	})
 }
 
 // drain reads the rest of the file through the hash, using buf as scratch
@@ -69,8 +141,11 @@ func (s *source) ioFailed() error {
 	return s.err
 }
 
-// digest returns the SHA-256 of the bytes read so far.
+// digest returns the SHA-256 of the bytes read so far, once the hasher has
+// caught up with them.
 func (s *source) digest() [32]byte {
+	s.flush()
+	s.pending.Wait()
 	var d [32]byte
 	s.sum.Sum(d[:0])
 	return d
