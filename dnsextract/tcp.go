@@ -318,7 +318,6 @@ func (x *Extractor) deliver(s *stream, data []byte, refs []FrameRef, at time.Tim
 			x.tcp.append(s, data, refs, at)
 			data = nil
 			x.hunt(s, false)
-			x.frame(s)
 		case s.buffered() > 0:
 			n := min(s.need(), len(data))
 			x.tcp.append(s, data[:n], refs, at)
@@ -408,6 +407,7 @@ func (x *Extractor) hunt(s *stream, final bool) {
 		case candidateMatch:
 			x.skipBytes(s, s.scan)
 			s.synced, s.cause = true, ""
+			x.frame(s)
 			return
 		}
 		s.scan++
