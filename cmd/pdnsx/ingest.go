@@ -179,7 +179,9 @@ type event struct {
 	index     int
 	capture   *sqlitestore.Capture
 	replace   []int64          // earlier captures of the same file, deleted once this one is done
+	duplicate string           // path of a capture of this run with the same SHA-256
 	stats     dnsextract.Stats // what the capture held, with evFinish
+	settled   []settled        // final statuses, with evSettle
 	lookups   []*dnsextract.Lookup
 	malformed []*dnsextract.Malformed
 }
@@ -191,6 +193,7 @@ const (
 	evLookups
 	evMalformed
 	evFinish
+	evSettle
 )
 
 // ingest reads every input into the case file at opts.casePath.
@@ -238,8 +241,10 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	cw := &caseWriter{w: w, store: store, rep: rep, sum: &sum}
 	go func() { writeErr <- cw.write(events) }()
 
-	run := &runner{opts: opts, events: events, rep: rep, known: bySize(known)}
+	run := &runner{opts: opts, events: events, rep: rep, known: bySize(known),
+		seen: make(map[string]string)}
 	run.captures(ctx, inputs)
+	run.settle(ctx.Err() != nil)
 	close(events)
 	err = <-writeErr
 	if cerr := w.Close(); err == nil {
@@ -279,7 +284,6 @@ type caseWriter struct {
 	sum   *summary
 
 	started map[int]*sqlitestore.Capture // by capture index, with their row ids
-	done    map[string]string            // SHA-256 of the captures finished in this run: path
 }
 
 // write feeds the writer from events until the channel closes. After a write
@@ -287,7 +291,6 @@ type caseWriter struct {
 // error.
 func (cw *caseWriter) write(events <-chan event) error {
 	cw.started = make(map[int]*sqlitestore.Capture)
-	cw.done = make(map[string]string)
 	var first error
 	for ev := range events {
 		if first == nil {
@@ -317,15 +320,21 @@ func (cw *caseWriter) apply(ev event) error {
 		return cw.w.AddMalformed(ev.malformed)
 	case evFinish:
 		return cw.finish(ev)
+	case evSettle:
+		return cw.settle(ev)
 	}
 	return nil
 }
 
-// finish stores a capture's final row, then removes the rows that it makes
+// finish stores a capture's counters, still with the status "ingesting":
+// its lookups are not all stored until the edges of the run's captures are
+// stitched (see runner.settle). It then removes the rows this capture makes
 // redundant: earlier ingests of the same file, or itself when the same file
 // was already read in this run under another name.
 func (cw *caseWriter) finish(ev event) error {
-	if err := cw.w.FinishCapture(ev.index, ev.capture); err != nil {
+	row := *ev.capture
+	row.Status = "ingesting"
+	if err := cw.w.FinishCapture(ev.index, &row); err != nil {
 		return err
 	}
 	for _, id := range ev.replace {
@@ -333,17 +342,25 @@ func (cw *caseWriter) finish(ev event) error {
 			return err
 		}
 	}
-	sum := ev.capture.SHA256
-	if earlier, ok := cw.done[sum]; ok && sum != "" {
-		cw.rep.note("%s: same file as %s (SHA-256 %s); counted once", ev.capture.Path,
-			earlier, sum)
-		cw.sum.skipped++
-		cw.sum.lookups -= ev.stats.Lookups
-		cw.sum.records -= ev.stats.Records
-		cw.sum.malformed -= ev.stats.Malformed
-		return cw.store.DeleteCapture(cw.started[ev.index].ID)
+	if ev.duplicate == "" {
+		return nil
 	}
-	cw.done[sum] = ev.capture.Path
+	cw.rep.note("%s: same file as %s (SHA-256 %s); counted once", ev.capture.Path,
+		ev.duplicate, ev.capture.SHA256)
+	cw.sum.skipped++
+	cw.sum.lookups -= ev.stats.Lookups
+	cw.sum.records -= ev.stats.Records
+	cw.sum.malformed -= ev.stats.Malformed
+	return cw.store.DeleteCapture(row.ID)
+}
+
+// settle stores the final status of every capture of the run.
+func (cw *caseWriter) settle(ev event) error {
+	for _, s := range ev.settled {
+		if err := cw.w.FinishCapture(s.index, s.capture); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -366,7 +383,44 @@ type runner struct {
 	rep    *reporter
 	known  map[int64][]*sqlitestore.Capture // captures already in the case, by size
 
+	mu       sync.Mutex
+	seen     map[string]string   // SHA-256 of the captures read in this run: path
+	carries  []*dnsextract.Carry // edges of the captures read whole
+	finished []settled           // the captures read, with their final rows
+
 	frames, messages, failed, bytes, skipped atomic.Int64
+}
+
+// settled is a capture's final row, stored once the run's edges are stitched.
+type settled struct {
+	index   int
+	capture *sqlitestore.Capture
+}
+
+// settle ends the run: it pairs the queries and responses, and reassembles
+// the TCP streams, that were cut between captures (rotated files), then gives
+// every capture its final status. After an interruption there is no stitching,
+// and every capture of the run stays "interrupted": running the same ingest
+// again reads them anew, so that the case equals one from an uninterrupted run.
+func (r *runner) settle(interrupted bool) {
+	if !interrupted && len(r.carries) > 0 {
+		sink := &batchSink{events: r.events}
+		x := dnsextract.New(r.extractConfig(), sink)
+		x.Stitch(r.carries...)
+		x.Close()
+		sink.flush()
+	}
+	for _, s := range r.finished {
+		if interrupted {
+			s.capture.Status, s.capture.Error = statusInterrupted, "ingest interrupted"
+		}
+	}
+	r.events <- event{kind: evSettle, settled: r.finished}
+}
+
+// extractConfig is the dnsextract configuration of the run.
+func (r *runner) extractConfig() dnsextract.Config {
+	return dnsextract.Config{Ports: r.opts.ports}
 }
 
 // bySize indexes captures by file size.
@@ -393,13 +447,16 @@ func (r *runner) previous(in input) (dup *sqlitestore.Capture, replace []int64) 
 		return nil, nil // the ingest itself reports why the file cannot be read
 	}
 	for _, c := range candidates {
-		if c.SHA256 != sum {
-			continue
-		}
-		if c.Finished() && !r.opts.force {
+		switch {
+		case c.SHA256 == "" && !c.Finished() && c.Path == in.path:
+			// Cut off before its end, the hash was never stored.
+			replace = append(replace, c.ID)
+		case c.SHA256 != sum:
+		case c.Finished() && !r.opts.force:
 			return c, nil
+		default:
+			replace = append(replace, c.ID)
 		}
-		replace = append(replace, c.ID)
 	}
 	return nil, replace
 }
@@ -468,8 +525,8 @@ func (r *runner) capture(ctx context.Context, in input) {
 	c := &sqlitestore.Capture{Path: in.path, Size: in.size, Status: "ingesting"}
 	r.events <- event{kind: evStart, index: in.index, capture: c}
 
-	sink := &batchSink{index: in.index, events: r.events}
-	x := dnsextract.New(dnsextract.Config{Ports: r.opts.ports}, sink)
+	sink := &batchSink{events: r.events}
+	x := dnsextract.New(r.extractConfig(), sink)
 	interrupted := false
 	for rd.Next() {
 		x.Frame(in.index, rd.Frame())
@@ -478,13 +535,14 @@ func (r *runner) capture(ctx context.Context, in input) {
 			break
 		}
 	}
-	x.Close()
+	stats := x.Stats()
+	carry := x.Carry()
 	sink.flush()
 
-	stats := x.Stats()
 	done := captureRow(in, rd, stats, interrupted)
+	twin := r.finish(in.index, done, carry)
 	r.events <- event{kind: evFinish, index: in.index, capture: done, replace: replace,
-		stats: stats}
+		duplicate: twin, stats: stats}
 	r.rep.untrack(in.index, rd.BytesRead(), stats.Lookups)
 
 	r.frames.Add(stats.Frames)
@@ -496,6 +554,20 @@ func (r *runner) capture(ctx context.Context, in input) {
 			r.rep.warn("%s", done.Error)
 		}
 	}
+}
+
+// finish records a capture read by the run and returns the path of an
+// earlier one of the run with the same SHA-256, whose rows are kept instead.
+func (r *runner) finish(index int, c *sqlitestore.Capture, carry *dnsextract.Carry) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if earlier, ok := r.seen[c.SHA256]; ok {
+		return earlier
+	}
+	r.seen[c.SHA256] = c.Path
+	r.carries = append(r.carries, carry)
+	r.finished = append(r.finished, settled{index, c})
+	return ""
 }
 
 // captureRow builds the final captures row of a capture read by rd.
@@ -520,8 +592,9 @@ func captureRow(in input, rd *pcapread.Reader, stats dnsextract.Stats,
 	err := rd.Err()
 	switch {
 	case interrupted:
-		c.Status = statusInterrupted
-		c.Error = "ingest interrupted"
+		// The file was not read to its end: its hash is unknown.
+		c.Status, c.Error = statusInterrupted, "ingest interrupted"
+		c.Size, c.SHA256 = in.size, ""
 	case err == nil:
 	case errors.Is(err, pcapread.ErrTruncated):
 		c.Status, c.Error = statusTruncated, err.Error()
@@ -554,7 +627,6 @@ func skipped(m map[string]int64) string {
 
 // batchSink collects an Extractor's output into batches for the writer.
 type batchSink struct {
-	index     int
 	events    chan<- event
 	lookups   []*dnsextract.Lookup
 	malformed []*dnsextract.Malformed
@@ -566,7 +638,7 @@ const batchSize = 1024
 func (s *batchSink) Lookup(l *dnsextract.Lookup) {
 	s.lookups = append(s.lookups, l)
 	if len(s.lookups) == batchSize {
-		s.events <- event{kind: evLookups, index: s.index, lookups: s.lookups}
+		s.events <- event{kind: evLookups, lookups: s.lookups}
 		s.lookups = make([]*dnsextract.Lookup, 0, batchSize)
 	}
 }
@@ -581,7 +653,7 @@ func (s *batchSink) Malformed(m *dnsextract.Malformed) {
 
 func (s *batchSink) flushMalformed() {
 	if len(s.malformed) > 0 {
-		s.events <- event{kind: evMalformed, index: s.index, malformed: s.malformed}
+		s.events <- event{kind: evMalformed, malformed: s.malformed}
 		s.malformed = nil
 	}
 }
@@ -589,7 +661,7 @@ func (s *batchSink) flushMalformed() {
 // flush hands over what is left.
 func (s *batchSink) flush() {
 	if len(s.lookups) > 0 {
-		s.events <- event{kind: evLookups, index: s.index, lookups: s.lookups}
+		s.events <- event{kind: evLookups, lookups: s.lookups}
 		s.lookups = nil
 	}
 	s.flushMalformed()
