@@ -76,6 +76,8 @@ type frameDecoder struct {
 	pathBuf []byte
 	vlans   [4]uint16
 	paths   map[string]string // interned encapsulation paths
+
+	tun tunnels // tunnel and uncommon link layers (tunnel.go)
 }
 
 func newFrameDecoder() *frameDecoder {
@@ -88,12 +90,15 @@ func newFrameDecoder() *frameDecoder {
 		layers.LayerTypeEthernet, layers.LayerTypeLinuxSLL, layers.LayerTypeLinuxSLL2,
 		layers.LayerTypeLoopback, layers.LayerTypeIPv4, layers.LayerTypeIPv6,
 	}
+	firsts = append(firsts, tunnelFirsts...)
+	d.tun.init()
 	for _, first := range firsts {
 		// The extension skipper comes before the fragment layer so that the
 		// fragment header is decoded by the latter.
 		p := gopacket.NewDecodingLayerParser(first,
 			&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6,
 			&d.ext, &d.frag6, &d.udp, &d.tcp)
+		d.tun.addTo(p)
 		d.byFirst[first] = p
 	}
 	return d
@@ -119,7 +124,7 @@ func firstLayer(link pcapread.LinkType, data []byte) (gopacket.LayerType, bool) 
 		}
 		return layers.LayerTypeIPv4, true
 	}
-	return gopacket.LayerTypeZero, false
+	return tunnelFirstLayer(link, data)
 }
 
 // decode decodes f into p and reports true when it reached UDP or TCP, or an
@@ -131,7 +136,7 @@ func (d *frameDecoder) decode(f *pcapread.Frame, p *packet) (skipReason, bool) {
 		return skipReason{"link type", int64(f.LinkType)}, false
 	}
 	parser := d.byFirst[first]
-	err := parser.DecodeLayers(f.Data, &d.decoded)
+	err := d.decodeLayers(parser, f.Data)
 
 	last := gopacket.LayerTypeZero
 	var ip gopacket.LayerType
@@ -173,6 +178,9 @@ func (d *frameDecoder) decode(f *pcapread.Frame, p *packet) (skipReason, bool) {
 
 // classify explains why a frame stopped before UDP or TCP.
 func (d *frameDecoder) classify(err error, ip, last gopacket.LayerType) (skipReason, bool) {
+	if r, ok := err.(*skipReason); ok {
+		return *r, false // a tunnel or link header said why
+	}
 	var unsupported gopacket.UnsupportedLayerType
 	switch {
 	case err == nil:
@@ -215,6 +223,9 @@ func (d *frameDecoder) addrs(ip gopacket.LayerType) (src, dst netip.Addr) {
 // "eth/vlan:101/ipv4/udp". Paths are interned: a frame on a path seen before
 // costs no allocation.
 func (d *frameDecoder) path(frame []byte) string {
+	if len(d.tun.marks) > 0 {
+		return d.tunnelPath(frame)
+	}
 	b := d.pathBuf[:0]
 	vlans := vlanIDs(d.vlans[:0], frame, d.decoded)
 	for _, t := range d.decoded {

@@ -67,6 +67,7 @@ func New(cfg Config, sink Sink) *Extractor {
 	}
 	x.ports.add(portDNS, portMDNS, portLLMNR)
 	x.ports.add(cfg.Ports...)
+	x.decoder.tun.dns = &x.ports // a DNS port is never taken for a tunnel's
 	x.pairs = newPairer(cfg.PairTimeout, cfg.MaxPending, x.emit)
 	x.tcp = newTCPTable(cfg.PairTimeout)
 	x.frags = newFragTable()
