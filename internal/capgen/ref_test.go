@@ -213,7 +213,7 @@ func (d *refDecoder) frame(f refFrame) error {
 		layers.LinkType(LinkIPv4), layers.LinkType(LinkIPv6):
 		link = layers.LinkTypeRaw
 	}
-	pkt := gopacket.NewPacket(f.data, link, gopacket.Default)
+	pkt := refPacket(f.data, link) // the innermost IP packet (tunnels_ref_test.go)
 	if pkt.NetworkLayer() == nil {
 		return fmt.Errorf("frame at %v: no IP layer", f.time)
 	}

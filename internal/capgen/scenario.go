@@ -96,7 +96,7 @@ func Scenarios() []Scenario {
 	var all []Scenario
 	for _, group := range [][]Scenario{
 		formatScenarios(), linkScenarios(), dnsScenarios(), tcpScenarios(),
-		fragmentScenarios(), rotationScenarios(), badScenarios(),
+		fragmentScenarios(), tunnelScenarios(), rotationScenarios(), badScenarios(),
 	} {
 		all = append(all, group...)
 	}
