@@ -505,12 +505,16 @@ func (x *Extractor) adopt(s *stream) {
 	if old := t.streams[s.key]; old != nil {
 		x.dropStream(old, "new connection")
 	}
+	for t.n >= t.limits.streams && t.front != nil {
+		x.dropStream(t.front, "stream evicted")
+	}
 	if peer := t.streams[s.key.reverse()]; peer != nil {
 		s.peer, peer.peer = peer, s
 	}
 	t.streams[s.key] = s
 	t.pushBack(s)
 	t.bytes += s.buffered() + s.oooLen
+	t.enforce(x, s)
 }
 
 // replayHeadEnd ends, where the next piece's Extractor took over, the

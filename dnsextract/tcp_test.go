@@ -330,3 +330,108 @@ func TestTCPEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestTruncatedThenTCP checks that a UDP response with the TC bit and the
+// TCP retry that follows are two lookups, the second with the answers.
+func TestTruncatedThenTCP(t *testing.T) {
+	x, col, f := newExtractor()
+	c := newConn(1000, 2000)
+	udp := func(from, to netip.AddrPort, msg []byte) []byte {
+		return ipv4Packet(from.Addr(), to.Addr(), 17, 1, 0, false,
+			udpDatagram(from.Port(), to.Port(), msg))
+	}
+	q := testQuery(t, 51, "big.example.")
+	tc := testResponse(t, 51, "big.example.", 0)
+	tc[2] |= 0x02 // TC
+	f.feed(udp(c.client, c.server, q))
+	f.feed(udp(c.server, c.client, tc))
+	for _, p := range c.handshake() {
+		f.feed(p)
+	}
+	for _, p := range c.send(true, prefixed(q)) {
+		f.feed(p)
+	}
+	for _, p := range c.send(false, prefixed(testResponse(t, 51, "big.example.", 40)), 300) {
+		f.feed(p)
+	}
+	x.Close()
+
+	if len(col.lookups) != 2 {
+		t.Fatalf("%d lookups, want 2:\n%s", len(col.lookups), formatLookups(col))
+	}
+	for _, l := range col.lookups {
+		switch {
+		case l.Kind() != Answered:
+			t.Errorf("%s lookup %s", l.Transport, l.Kind())
+		case l.Transport == UDP && (!l.Response.Truncated() || len(l.Response.Records) != 0):
+			t.Errorf("UDP response: TC %v, %d records", l.Response.Truncated(),
+				len(l.Response.Records))
+		case l.Transport == TCP && len(l.Response.Records) != 40:
+			t.Errorf("TCP response: %d records, want 40", len(l.Response.Records))
+		}
+	}
+}
+
+// TestTCPMidstreamLate joins a connection mid-message after the opening
+// window, where nothing is kept for a Carry: the report comes at once.
+func TestTCPMidstreamLate(t *testing.T) {
+	x, col, f := newExtractor()
+	other := newConn(1, 2)
+	f.feed(other.handshake()[0]) // opens the window
+	f.at = f.at.Add(time.Minute)
+	c := newConn(0x100, 0x200)
+	r1, r2 := testResponse(t, 61, "late.example.", 3), testResponse(t, 62, "late.example.", 1)
+	data := prefixed(r1, r2)
+	f.feed(c.packet(false, c.sseq+10, 0, data[10:]))
+	if len(col.malformed) != 1 || len(col.lookups) > 0 {
+		t.Errorf("before Close:\n%s\nwant the skipped bytes reported", formatLookups(col))
+	}
+	x.Close()
+	if l := col.response(62); l == nil || len(col.malformed) != 1 {
+		t.Errorf("after Close:\n%s", formatLookups(col))
+	}
+}
+
+// discard is a Sink that drops everything.
+type discard struct{}
+
+func (discard) Lookup(*Lookup)       {}
+func (discard) Malformed(*Malformed) {}
+
+// TestTCPAllocs checks that a message that comes in one in-order segment
+// costs no more allocations than the same message over UDP: the stream
+// machinery allocates nothing of its own.
+func TestTCPAllocs(t *testing.T) {
+	const runs = 200
+	q, r := testQuery(t, 71, "alloc.example."), testResponse(t, 71, "alloc.example.", 2)
+	c := newConn(5000, 6000)
+	var tcp, udp [][]byte
+	handshake := c.handshake()
+	for range runs + 1 {
+		tcp = append(tcp, c.send(true, prefixed(q))[0], c.send(false, prefixed(r))[0])
+		udp = append(udp,
+			ipv4Packet(c.client.Addr(), c.server.Addr(), 17, 1, 0, false,
+				udpDatagram(c.client.Port(), 53, q)),
+			ipv4Packet(c.server.Addr(), c.client.Addr(), 17, 1, 0, false,
+				udpDatagram(53, c.client.Port(), r)))
+	}
+	measure := func(pkts [][]byte, prime [][]byte) float64 {
+		x := New(Config{}, discard{})
+		f := newFeeder(x)
+		for _, p := range prime {
+			f.feed(p)
+		}
+		i := 0
+		return testing.AllocsPerRun(runs, func() {
+			f.feed(pkts[i])
+			f.feed(pkts[i+1])
+			i += 2
+		})
+	}
+	u := measure(udp, nil)
+	tc := measure(tcp, handshake)
+	t.Logf("allocations per lookup: TCP %.1f, UDP %.1f", tc, u)
+	if tc > u {
+		t.Errorf("a lookup costs %.1f allocations over TCP, %.1f over UDP", tc, u)
+	}
+}
