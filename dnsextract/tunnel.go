@@ -317,13 +317,15 @@ func isStandardDNSPort(p uint16) bool {
 }
 
 // udpTunnel decodes the tunnel header l in the payload of the UDP datagram
-// just decoded, then what it carries. It reports whether it appended to
-// d.decoded.
+// just decoded, then what it carries. It reports whether decoding may go on
+// into another UDP tunnel. A header that does not decode is listed in
+// d.decoded all the same, so that the frame is not taken for a datagram
+// that ends at UDP.
 func (d *frameDecoder) udpTunnel(l tunnelLayer) (bool, error) {
+	d.decoded = append(d.decoded, l.LayerType())
 	if err := l.DecodeFromBytes(d.udp.Payload, gopacket.NilDecodeFeedback); err != nil {
 		return false, err
 	}
-	d.decoded = append(d.decoded, l.LayerType())
 	parser := d.byFirst[l.NextLayerType()]
 	if parser == nil || len(l.LayerPayload()) == 0 {
 		return true, nil
@@ -525,7 +527,7 @@ func (g *greLayer) stopped() skipReason {
 	if len(g.Payload) == 0 {
 		return skipReason{} // keepalive
 	}
-	return g.tun.reason("gre protocol %#04x", uint32(g.Protocol))
+	return g.tun.reason("gre protocol 0x%04x", uint32(g.Protocol))
 }
 
 // ERSPAN type II (draft-foschiano-erspan-03 section 4.2), decoded by
@@ -671,7 +673,7 @@ func (g *geneveLayer) stopped() skipReason {
 	if len(g.Payload) == 0 {
 		return skipReason{}
 	}
-	return g.tun.reason("geneve protocol %#04x", uint32(g.protocol))
+	return g.tun.reason("geneve protocol 0x%04x", uint32(g.protocol))
 }
 
 // gtpLayer is GTP-U version 1 (3GPP TS 29.281 section 5), decoded by hand
@@ -914,7 +916,7 @@ func (p *pppLayer) stopped() skipReason {
 	if p.protocol >= 0x8000 || len(p.Payload) == 0 {
 		return skipReason{}
 	}
-	return p.tun.reason("ppp protocol %#04x", uint32(p.protocol))
+	return p.tun.reason("ppp protocol 0x%04x", uint32(p.protocol))
 }
 
 // chdlcLayer is Cisco HDLC: address 0x0f or 0x8f, control 0, and an
@@ -946,7 +948,7 @@ func (c *chdlcLayer) stopped() skipReason {
 	if c.protocol == chdlcSLARP || c.protocol == chdlcCDP || len(c.Payload) == 0 {
 		return skipReason{}
 	}
-	return c.tun.reason("cisco hdlc protocol %#04x", uint32(c.protocol))
+	return c.tun.reason("cisco hdlc protocol 0x%04x", uint32(c.protocol))
 }
 
 // nflogLayer is Linux NFLOG (LINKTYPE_NFLOG): a 4-byte header (address
@@ -1019,7 +1021,7 @@ func nflogOrder(b []byte) binary.ByteOrder {
 }
 
 func (l *nflogLayer) stopped() skipReason {
-	if !l.payload {
+	if !l.payload || len(l.Payload) == 0 {
 		return skipReason{"nflog without payload", -1}
 	}
 	return l.tun.reason("nflog family %d", uint32(l.family))
