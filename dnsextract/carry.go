@@ -11,40 +11,50 @@ import (
 //
 // A capture cut into consecutive files (tcpdump -C or -G, a sensor's hourly
 // files) is read one Extractor per file, in parallel. What crosses a cut
-// lies at the edges of the files: at the end of one, the queries still
-// waiting for a response and the TCP streams still open (tails); at the
-// start of the next, the responses to those queries and the rest of those
-// streams (heads). An Extractor hands its edges over in a Carry instead of
-// reporting them, and a fresh Extractor replays the carries of all files in
-// capture-time order, pairing and reassembling across the cuts.
+// lies at the edges of the files: at the end of one, the messages still
+// waiting for their other half, the TCP streams still open and the datagrams
+// still missing fragments (tails); at the start of the next, what may
+// complete them (heads). An Extractor hands its edges over in a Carry
+// instead of reporting them, and a fresh Extractor replays the carries of
+// all files in capture-time order, pairing and reassembling across the cuts.
 //
 // Heads are recognised within the opening window of an Extractor: the
-// PairTimeout of capture time after the first frame it is fed (anything
-// later cannot meet a tail of an earlier file, which would have expired).
-// In that window the Extractor holds back, unpaired:
+// PairTimeout of capture time after the first frame it is fed. Anything
+// later cannot meet a tail of an earlier file, which would have expired by
+// then. In that window the Extractor holds back:
 //
-//   - a response that finds no query waiting for it: the query may be in
-//     the previous file;
-//   - any later message of a transaction so held, for as long as the held
-//     messages could still pair with it in one pass, so that the replay
-//     pairs them as one pass over all files would;
-//   - the bytes of a TCP stream joined without its SYN, up to the first
-//     message boundary found: they may continue a message begun in the
-//     previous file. Its segments are recorded as they came, and the
-//     replay feeds them to the stream carried from the previous file.
+//   - a response that finds no query waiting for it (the query may be in
+//     the previous file), and every later message of a transaction so held
+//     for as long as one pass could still pair it with a held one;
+//   - the segments of a TCP stream joined without its SYN (it may continue a
+//     message begun in the previous file, or retransmit bytes seen there),
+//     recorded as they came, until the window is over and the stream stands
+//     at a message boundary with nothing waiting; the messages framed from
+//     them are left to the replay, which feeds the segments to the stream
+//     carried from the previous file, or to a new one;
+//   - the fragments of a datagram begun in the window and not completed.
+//
+// The tails are the messages waiting in the pairer, the streams and the
+// incomplete datagrams at the end of the file, and the file's last frame
+// time, at which the replay expires what one pass would have expired.
+// Messages, streams and datagrams that had expired before the end of the
+// file are reported by its own Extractor.
 //
 // The result is the same as one Extractor fed every file in order, whatever
-// the number of files and the order they are processed in, but for what
-// the limits below make approximate.
+// the number of files and the order their carries are given in, but for
+// these cases:
 //
-// Limits: IP fragments are not carried (a datagram cut by a rotation is
-// reported incomplete in both files). A query that takes a response left
-// waiting at the end of the previous file (a response captured before its
-// query) is not carried. Holding stops when MaxPending messages are held;
-// a head beyond maxHeadBytes, or a stream dropped by the stream limits
-// while its head is kept, ends the head where it stands. Acknowledgements
-// are not carried: a hole at a cut is found when the stream ends, not when
-// acknowledged.
+//   - a query at the start of a file that pairs with its own response in
+//     that file, when the previous file left a response to the same
+//     transaction and question unpaired (a response captured before its
+//     query): one pass pairs the query with the earlier response;
+//   - the limits: holding stops once MaxPending messages are held, a stream
+//     head beyond maxHeadBytes ends where it stands, and the stream and
+//     fragment limits apply to each Extractor alone;
+//   - acknowledgements are not carried: a hole at a cut is established when
+//     the stream ends rather than when acknowledged, and a stream the next
+//     file's Extractor framed differently (a false message boundary) is
+//     reported as cut where the two meet.
 
 // Bounds of what an Extractor keeps for a Carry.
 const (
@@ -52,9 +62,12 @@ const (
 	maxHeadTotalBytes = 32 << 20  // bytes recorded for all stream heads
 )
 
-// Carry holds the edges of one capture, handed over by Extractor.Carry and
-// replayed by Extractor.Stitch. It is not tied to the Extractor that made it
-// and may be passed to another goroutine.
+// Carry holds the edges of one piece of a capture, handed over by
+// Extractor.Carry and replayed by Extractor.Stitch: the messages, TCP
+// streams and fragments that a piece before or after it may complete. It is
+// not tied to the Extractor that made it and may be passed to another
+// goroutine. What it holds is bounded by what falls within PairTimeout of
+// the piece's first and last frames.
 type Carry struct {
 	edges []edge
 }
@@ -436,8 +449,15 @@ func sortEdges(edges []edge) {
 // Stitch replays into a fresh Extractor the carries of consecutive pieces
 // of one capture, in capture-time order: a query left waiting at the end of
 // one piece meets its response at the start of the next, and a TCP stream
-// cut between pieces is reassembled. The carries may be given in any order.
-// Call Close afterwards to report what remains.
+// or a fragmented datagram cut between pieces is reassembled. The carries
+// may be given in any order. Call Close afterwards to report what remains.
+//
+// The lookups and malformed payloads are those one Extractor fed all the
+// pieces in order would report (in another order), except when a query at
+// the start of a piece pairs with its own response there while the piece
+// before left unpaired a response to the same question (captured before the
+// query), and when the limits on streams, fragments and pending messages
+// are reached.
 func (x *Extractor) Stitch(carries ...*Carry) {
 	var all []edge
 	for _, c := range carries {

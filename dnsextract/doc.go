@@ -10,5 +10,38 @@
 // fragments) is bounded and expires on capture time, never on the wall clock,
 // so the same frames give the same lookups on any machine.
 //
+// DNS over TCP is reassembled for each direction of a connection (RFC 7766):
+// segments are put in order by sequence number, retransmitted bytes dropped,
+// and the messages framed by their two-byte length, several in a segment or
+// one across many. A message gets the capture time of the segment that
+// completed it and lists every frame that brought its bytes. IPv4 and IPv6
+// fragments (RFC 791, RFC 8200) are reassembled for DNS over UDP and TCP; the
+// message lists all the fragments' frames. The pieces of one capture cut into
+// several files are read one Extractor per file; Carry and Stitch pair and
+// reassemble across the cuts (see Extractor.Stitch).
+//
+// Limits of reassembly:
+//
+//   - A stream whose SYN was not captured, or that lost bytes, is framed
+//     again from the next plausible message boundary: a length, a sane
+//     header and a whole message that decodes. The bytes skipped, and a
+//     message cut by a hole, are reported as malformed with their frames; a
+//     message lost whole in a hole leaves no trace.
+//   - A hole is established when the peer acknowledges bytes never seen,
+//     when 128 KiB wait behind it, or when the stream ends. A capture merged
+//     from several interfaces, where data may come after its acknowledgement,
+//     shows false holes there. Retransmitted bytes that differ from the first
+//     copy are ignored.
+//   - At most 65536 streams and 64 MiB of stream data are kept; beyond, the
+//     least recently active stream is dropped and its incomplete message
+//     reported. A stream idle for PairTimeout of capture time is dropped.
+//   - A datagram waits 30 s of capture time for its fragments; at most 4096
+//     datagrams, 64 between two addresses and 16 MiB are kept, the oldest
+//     dropped beyond. Its fragments are kept until the first fragment shows
+//     the ports; fragments of other traffic are dropped from then on.
+//     Fragments that overlap with different bytes reject the datagram. An
+//     incomplete datagram is reported as malformed when its first fragment
+//     showed a DNS port, else counted in Stats.Skipped.
+//
 // The package knows nothing of SQL or of the terminal.
 package dnsextract

@@ -35,7 +35,8 @@ type Config struct {
 }
 
 // Extractor turns frames into lookups. Feed it frames in capture order with
-// Frame, then call Close. It is not safe for concurrent use; run one per
+// Frame, then call Close, or Carry when the capture is one piece of a larger
+// one (see Stitch). It is not safe for concurrent use; run one per
 // goroutine.
 type Extractor struct {
 	sink    Sink
@@ -76,6 +77,8 @@ func New(cfg Config, sink Sink) *Extractor {
 }
 
 // Frame decodes one frame of the capture with the caller's index capture.
+// The frames of one Extractor make one stretch of capture: a file, or
+// consecutive files in order. The first opens the window Carry looks at.
 func (x *Extractor) Frame(capture int, f *pcapread.Frame) {
 	x.stats.Frames++
 	x.edges.clock(capture, f.Time, f.Number)
