@@ -97,6 +97,7 @@ func Scenarios() []Scenario {
 	for _, group := range [][]Scenario{
 		formatScenarios(), linkScenarios(), dnsScenarios(), tcpScenarios(),
 		fragmentScenarios(), tunnelScenarios(), rotationScenarios(), badScenarios(),
+		hostileScenarios(),
 	} {
 		all = append(all, group...)
 	}
