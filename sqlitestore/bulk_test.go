@@ -1,0 +1,153 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// rawConn opens a connection for the bulk tests with one table t.
+func rawConn(t testing.TB) (*sql.Conn, func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(t.TempDir(), "bulk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.ExecContext(context.Background(),
+		`CREATE TABLE t(i INTEGER, s TEXT, b BLOB, n TEXT)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, func() { conn.Close(); db.Close() }
+}
+
+// TestBulkHandle checks that bulk statements reach the driver's handle and
+// store every kind of value exactly.
+func TestBulkHandle(t *testing.T) {
+	conn, done := rawConn(t)
+	defer done()
+	err := conn.Raw(func(dc any) error {
+		st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), `INSERT INTO t VALUES (?,?,?,?)`, 4)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		for i := range 3 {
+			st.int(int64(i) - 1<<40)
+			st.text("é\x00x")
+			st.blob([]byte{byte(i), 0, 0xff})
+			st.null()
+			st.endRow()
+		}
+		return st.exec()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rows, err := conn.QueryContext(context.Background(),
+		`SELECT i, s, hex(b), n IS NULL, typeof(s), typeof(b) FROM t ORDER BY i`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	want := []string{"00FF", "01FF", "02FF"}
+	i := 0
+	for ; rows.Next(); i++ {
+		var n int64
+		var s, b, ts, tb string
+		var null bool
+		if err := rows.Scan(&n, &s, &b, &null, &ts, &tb); err != nil {
+			t.Fatal(err)
+		}
+		if n != int64(i)-1<<40 || s != "é\x00x" || b != want[i][:2]+"00"+want[i][2:] ||
+			!null || ts != "text" || tb != "blob" {
+			t.Errorf("row %d = %d %q %s %v %s %s", i, n, s, b, null, ts, tb)
+		}
+	}
+	if i != 3 {
+		t.Errorf("%d rows, want 3", i)
+	}
+}
+
+// TestBulkError checks that a failing row reports SQLite's message.
+func TestBulkError(t *testing.T) {
+	conn, done := rawConn(t)
+	defer done()
+	_, err := conn.ExecContext(context.Background(), `CREATE UNIQUE INDEX u ON t(i)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.Raw(func(dc any) error {
+		st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), `INSERT INTO t(i) VALUES (?)`, 1)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		st.int(1)
+		st.endRow()
+		st.int(1)
+		st.endRow()
+		return st.exec()
+	})
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Errorf("duplicate key: error %v, want a UNIQUE constraint failure", err)
+	}
+}
+
+// BenchmarkBulkInsert compares a row of four values inserted through a bulk
+// statement with the same row through database/sql.
+func BenchmarkBulkInsert(b *testing.B) {
+	b.Run("bulk", func(b *testing.B) {
+		conn, done := rawConn(b)
+		defer done()
+		conn.ExecContext(context.Background(), "BEGIN")
+		b.ReportAllocs()
+		conn.Raw(func(dc any) error {
+			st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), `INSERT INTO t VALUES (?,?,?,?)`, 4)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.close()
+			for i := 0; b.Loop(); i++ {
+				st.int(int64(i))
+				st.text("www.example.com.")
+				st.blob([]byte{192, 0, 2, 1})
+				st.null()
+				st.endRow()
+				if st.rows == 1000 {
+					if err := st.exec(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			return st.exec()
+		})
+		conn.ExecContext(context.Background(), "COMMIT")
+	})
+	b.Run("database-sql", func(b *testing.B) {
+		conn, done := rawConn(b)
+		defer done()
+		conn.ExecContext(context.Background(), "BEGIN")
+		st, err := conn.PrepareContext(context.Background(), `INSERT INTO t VALUES (?,?,?,?)`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if _, err := st.Exec(int64(i), "www.example.com.", []byte{192, 0, 2, 1}, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+		conn.ExecContext(context.Background(), "COMMIT")
+	})
+}
