@@ -107,26 +107,10 @@ func (r *rowBuffer) text(s string) {
 	r.b = append(r.b, s...)
 }
 
-// textBytes appends a text value given as bytes.
-func (r *rowBuffer) textBytes(s []byte) {
-	r.b = append(r.b, tagText)
-	r.b = binary.NativeEndian.AppendUint32(r.b, uint32(len(s)))
-	r.b = append(r.b, s...)
-}
-
 func (r *rowBuffer) blob(v []byte) {
 	r.b = append(r.b, tagBlob)
 	r.b = binary.NativeEndian.AppendUint32(r.b, uint32(len(v)))
 	r.b = append(r.b, v...)
-}
-
-// optText appends s, or NULL when it is empty.
-func (r *rowBuffer) optText(s string) {
-	if s == "" {
-		r.null()
-		return
-	}
-	r.text(s)
 }
 
 // endRow closes a row.

@@ -22,13 +22,12 @@ const commitRows = 50000
 // A variable so that tests can lower it.
 var maxCachedNames = 1 << 20
 
-// Rows per multi-row INSERT statement, by table. A lookup row binds 36
-// values, a record 7, a name 3; a malformed row may carry 64 KiB.
+// Rows per bulk insert, by table. A malformed row may carry 64 KiB.
 const (
-	lookupBatch    = 16
-	recordBatch    = 32
-	nameBatch      = 32
-	malformedBatch = 8
+	lookupBatch    = 256
+	recordBatch    = 512
+	nameBatch      = 256
+	malformedBatch = 16
 )
 
 // Capture is a row of the captures table: one input file of a run.
