@@ -114,6 +114,9 @@ func firstLayer(link pcapread.LinkType, data []byte) (gopacket.LayerType, bool) 
 	case linkSLL2:
 		return layers.LayerTypeLinuxSLL2, true
 	case linkNull, linkLoop:
+		if first, ok := nullFraming(link, data); ok {
+			return first, true // PPP or Cisco HDLC framing (tunnel.go)
+		}
 		return layers.LayerTypeLoopback, true
 	case linkIPv6:
 		return layers.LayerTypeIPv6, true

@@ -120,6 +120,23 @@ func tunnelFirstLayer(link pcapread.LinkType, data []byte) (gopacket.LayerType, 
 	return gopacket.LayerTypeZero, false
 }
 
+// nullFraming recognises the PPP and Cisco HDLC framing that BSD/OS and
+// some routers write in DLT_NULL captures instead of an address family, as
+// Wireshark does: 0xff 0x03 starts PPP in HDLC-like framing, 0x0f or 0x8f
+// Cisco HDLC. No address family in use starts with these bytes in either
+// byte order.
+func nullFraming(link pcapread.LinkType, data []byte) (gopacket.LayerType, bool) {
+	switch {
+	case link != linkNull || len(data) < 2:
+		return gopacket.LayerTypeZero, false
+	case data[0] == 0xff && data[1] == 0x03:
+		return layers.LayerTypePPP, true
+	case data[0] == 0x0f || data[0] == 0x8f:
+		return layerTypeCHDLC, true
+	}
+	return gopacket.LayerTypeZero, false
+}
+
 // mark is what a tunnel or link header decoded in the frame shows in the
 // encapsulation path.
 type mark struct {
@@ -743,16 +760,18 @@ func (g *gtpLayer) stopped() skipReason {
 
 // teredoLayer is Teredo (RFC 4380 section 5.1.1): an IPv6 packet in UDP,
 // after an optional authentication indicator and an optional origin
-// indication.
+// indication. A bubble (RFC 4380 section 2.8: an IPv6 header with no
+// payload and no next header) is control traffic.
 type teredoLayer struct {
 	tunnelBase
+	bubble bool
 }
 
 func (l *teredoLayer) LayerType() gopacket.LayerType  { return layerTypeTeredo }
 func (l *teredoLayer) CanDecode() gopacket.LayerClass { return layerTypeTeredo }
 
 func (l *teredoLayer) NextLayerType() gopacket.LayerType {
-	if ipVersionLayer(l.Payload) != layers.LayerTypeIPv6 {
+	if l.bubble || ipVersionLayer(l.Payload) != layers.LayerTypeIPv6 {
 		return gopacket.LayerTypeZero
 	}
 	return layers.LayerTypeIPv6
@@ -771,11 +790,13 @@ func (l *teredoLayer) DecodeFromBytes(data []byte, _ gopacket.DecodeFeedback) er
 	if len(data) < n {
 		return l.tun.fail("teredo indicator cut short")
 	}
+	ip := data[n:]
+	l.bubble = len(ip) >= 40 && ip[0]>>4 == 6 && ip[4] == 0 && ip[5] == 0 && ip[6] == 59
 	return l.header(data, n, mark{layer: layerTypeTeredo, name: "teredo"})
 }
 
 func (l *teredoLayer) stopped() skipReason {
-	if len(l.Payload) == 0 {
+	if l.bubble || len(l.Payload) == 0 {
 		return skipReason{}
 	}
 	return skipReason{"teredo payload not ipv6", -1}

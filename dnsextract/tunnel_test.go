@@ -178,7 +178,10 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 		skip("geneve arp", "geneve protocol 0x0806", overUDP(5000, 6081,
 			(&capgen.Geneve{VNI: 3, Protocol: 0x0806}).Append(nil, q))),
 		skip("teredo not ipv6", "teredo payload not ipv6", overUDP(5000, 3544, q)),
-		eth("teredo bubble", "", overUDP(5000, 3544, nil)),
+		eth("teredo empty", "", overUDP(5000, 3544, nil)),
+		eth("teredo bubble", "", overUDP(5000, 3544, capgen.AppendIP(nil,
+			netip.MustParseAddr("2001:0:d5d:a599::1"), netip.MustParseAddr("ff02::1"), 0,
+			59, nil))),
 		skip("erspan frame type", "erspan frame type 5", gre(capgen.GRE{
 			Protocol: capgen.EtherERSPAN3, HasSeq: true}, (&capgen.ERSPAN3{FrameType: 5}).Append(nil, q))),
 		eth("erspan3 ip", "eth/ipv4/gre/erspan:3/ipv4/udp", gre(capgen.GRE{
@@ -218,6 +221,12 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 			frame: setByte(dot11(capgen.Dot11{ToDS: true, QoS: true}, q), 24, 0x80)},
 		skipCase{name: "wlan fragment", link: 105, reason: "wlan fragment",
 			frame: setByte(dot11(capgen.Dot11{ToDS: true}, q), 1, 0x05)},
+		skipCase{name: "null with cisco hdlc", link: 0, path: "chdlc/ipv4/udp",
+			frame: capgen.AppendCHDLC(nil, capgen.EtherIPv4, q)},
+		skipCase{name: "null with ppp", link: 0, path: "ppp/ipv4/udp",
+			frame: capgen.AppendPPP(nil, true, false, capgen.PPPIPv4, q)},
+		skipCase{name: "loop is not null", link: 108, reason: "undecodable after Unknown",
+			frame: capgen.AppendCHDLC(nil, capgen.EtherIPv4, q)},
 		skipCase{name: "unknown link type", link: 147, frame: q, reason: "link type 147"},
 	}
 }
