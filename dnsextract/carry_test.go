@@ -144,8 +144,8 @@ func equivalent(t *testing.T, what string, cfg Config, pieces [][]pcapread.Frame
 	for _, o := range [][]int{order, reversed} {
 		got, gotStats, _ := stitched(cfg, pieces, o)
 		if got != want {
-			t.Errorf("%s: carries stitched in order %v differ from one pass:\n--- got\n%s--- want\n%s",
-				what, o, got, want)
+			t.Errorf("%s: carries stitched in order %v differ from one pass:\n"+
+				"--- got\n%s--- want\n%s", what, o, got, want)
 			return
 		}
 		if fmt.Sprint(gotStats) != fmt.Sprint(wantStats) {
@@ -184,7 +184,8 @@ func TestCarryEquivalence(t *testing.T) {
 			for k := 1; k < len(frames); k++ {
 				equivalent(t, fmt.Sprintf("cut at %d", k), cfg, cut(frames, k))
 				if k+2 < len(frames) {
-					equivalent(t, fmt.Sprintf("cut at %d and %d", k, k+2), cfg, cut(frames, k, k+2))
+					equivalent(t, fmt.Sprintf("cut at %d and %d", k, k+2), cfg,
+						cut(frames, k, k+2))
 				}
 			}
 		})

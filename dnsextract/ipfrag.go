@@ -30,9 +30,9 @@ import (
 
 // Limits of fragment reassembly.
 const (
-	fragTimeout  = 30 * time.Second // capture time a datagram waits for its fragments, as Linux
-	maxDatagram  = 65535            // bytes of a reassembled datagram (IPv4 total length, IPv6 payload)
-	maxFragStore = 2 * maxDatagram  // bytes kept for one datagram, overlapping copies included
+	fragTimeout  = 30 * time.Second // capture time a datagram waits, as on Linux
+	maxDatagram  = 65535            // bytes of a datagram (IPv4 total length, IPv6 payload)
+	maxFragStore = 2 * maxDatagram  // bytes kept for one datagram, overlaps included
 )
 
 // fragLimits bounds the datagrams being reassembled; tests lower them.

@@ -201,7 +201,8 @@ func TestTCPHoles(t *testing.T) {
 				for i, m := range r.col.malformed {
 					got = append(got, m.Reason)
 					if i < len(tt.payloads) && len(m.Payload) != tt.payloads[i] {
-						t.Errorf("malformed %d: %d bytes, want %d", i, len(m.Payload), tt.payloads[i])
+						t.Errorf("malformed %d: %d bytes, want %d", i, len(m.Payload),
+							tt.payloads[i])
 					}
 					if len(m.Frames) == 0 {
 						t.Errorf("malformed %d has no frames", i)
