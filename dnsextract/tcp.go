@@ -500,7 +500,7 @@ func (x *Extractor) acked(s *stream, p *packet) {
 	if len(s.ooo) > 0 && int32(s.ooo[0].seq-to) < 0 {
 		to = s.ooo[0].seq
 	}
-	if to == s.seq {
+	if int32(to-s.seq) <= 0 {
 		return
 	}
 	x.hole(s, to, p.ref, p.time)
