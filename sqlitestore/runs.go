@@ -146,14 +146,17 @@ func (s *Store) inSavepoint(f func(ctx context.Context) error) error {
 }
 
 // Finish prepares the case for queries once an ingest is done: it commits
-// what an open writer holds, builds the query indexes (cheaper after a
-// bulk load than maintained during it) and refreshes the query planner's
-// statistics.
+// what an open writer holds, rebuilds the passive DNS summary (pdns) from
+// every record, builds the query indexes (cheaper after a bulk load than
+// maintained during it) and refreshes the query planner's statistics.
 func (s *Store) Finish() error {
 	if s.w != nil {
 		if err := s.w.Flush(); err != nil {
 			return err
 		}
+	}
+	if err := s.rebuildPDNS(); err != nil {
+		return err
 	}
 	if err := s.exec(queryIndexes); err != nil {
 		return err

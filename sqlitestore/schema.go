@@ -104,6 +104,24 @@ CREATE TABLE malformed(
 	reason TEXT,
 	payload BLOB
 );
+CREATE TABLE pdns(
+	id INTEGER PRIMARY KEY,
+	name_id INTEGER NOT NULL,
+	type TEXT NOT NULL,
+	class TEXT NOT NULL,
+	data TEXT NOT NULL,
+	time_first TEXT NOT NULL,
+	time_last TEXT NOT NULL,
+	count INTEGER NOT NULL,
+	clients INTEGER NOT NULL,
+	ttl_min INTEGER NOT NULL,
+	ttl_max INTEGER NOT NULL
+);
+CREATE TABLE pdns_addresses(
+	address BLOB NOT NULL,
+	pdns_id INTEGER NOT NULL,
+	PRIMARY KEY(address, pdns_id)
+) WITHOUT ROWID;
 CREATE VIEW lookup_view AS
 SELECT l.*, n.name AS qname,
 	qc.sha256 AS query_sha256, qc.path AS query_capture,
@@ -119,6 +137,11 @@ FROM records r
 JOIN names n ON n.id = r.name_id
 JOIN lookups l ON l.id = r.lookup_id
 LEFT JOIN names q ON q.id = l.qname_id;
+CREATE VIEW pdns_view AS
+SELECT p.id, n.name AS name, p.type, p.class, p.data, p.time_first, p.time_last,
+	p.count, p.clients, p.ttl_min, p.ttl_max
+FROM pdns p
+JOIN names n ON n.id = p.name_id;
 `
 
 // Columns the writer fills, in the order it fills them.
@@ -146,4 +169,5 @@ CREATE INDEX IF NOT EXISTS records_lookup ON records(lookup_id);
 CREATE INDEX IF NOT EXISTS records_name ON records(name_id);
 CREATE INDEX IF NOT EXISTS records_data ON records(data);
 CREATE INDEX IF NOT EXISTS malformed_capture ON malformed(capture_id);
+CREATE INDEX IF NOT EXISTS pdns_name ON pdns(name_id);
 `

@@ -1,0 +1,196 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"net/netip"
+	"strings"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// pdnsRebuild empties the passive DNS summary and fills it again from
+// every record of the case: one row per owner name (compared without
+// ASCII case, through names.rname, so that 0x20-randomised spellings fold
+// into one row under the spelling stored first), type, class and data.
+// The records are read in their stored order (NOT INDEXED: walking an
+// index on name_id would fetch each record at random), each joined to its
+// lookup and name by primary key, then sorted once for the GROUP BY. A
+// record's time is its response's, or its query's for the known answers
+// of an mDNS query.
+const pdnsRebuild = `
+DELETE FROM pdns_addresses;
+DELETE FROM pdns;
+INSERT INTO pdns(name_id, type, class, data, time_first, time_last, count, clients,
+	ttl_min, ttl_max)
+SELECT min(r.name_id), r.type, r.class, r.data,
+	min(coalesce(l.response_time, l.query_time)),
+	max(coalesce(l.response_time, l.query_time)),
+	count(*), count(DISTINCT l.client), min(r.ttl), max(r.ttl)
+FROM records AS r NOT INDEXED
+JOIN lookups AS l ON l.id = r.lookup_id
+JOIN names AS n ON n.id = r.name_id
+GROUP BY n.rname, r.type, r.class, r.data;
+INSERT OR IGNORE INTO pdns_addresses(address, pdns_id)
+SELECT ` + addressFunc + `(data), id FROM pdns WHERE type IN ('A', 'AAAA');
+`
+
+// addressFunc is the SQL function, registered on the writing connection,
+// that turns the data of an A or AAAA record into its address key, or NULL.
+const addressFunc = "pdnsx_address"
+
+// hintRows selects the pdns rows of HTTPS and SVCB records that carry
+// address hints (RFC 9460 section 7.3).
+const hintRows = `SELECT id, data FROM pdns
+WHERE type IN ('HTTPS', 'SVCB') AND (data LIKE '%ipv4hint=%' OR data LIKE '%ipv6hint=%')`
+
+// rebuildPDNS rebuilds the pdns and pdns_addresses tables from the
+// records, in one transaction (a savepoint inside an open one). It never
+// adds to what was there: a re-ingest or a replaced capture leaves the
+// summary exact.
+func (s *Store) rebuildPDNS() error {
+	err := s.conn.Raw(func(dc any) error {
+		return dc.(*sqlite3.SQLiteConn).RegisterFunc(addressFunc, addressKeyOfText, true)
+	})
+	if err != nil {
+		return s.wrap(err)
+	}
+	return s.inSavepoint(func(ctx context.Context) error {
+		if _, err := s.conn.ExecContext(ctx, pdnsRebuild); err != nil {
+			return err
+		}
+		return s.addHintAddresses(ctx)
+	})
+}
+
+// addHintAddresses adds to pdns_addresses the ipv4hint and ipv6hint
+// addresses of the HTTPS and SVCB rows of pdns. Such rows are few, so they
+// are read into memory before the inserts.
+func (s *Store) addHintAddresses(ctx context.Context) error {
+	type hint struct {
+		id   int64
+		addr netip.Addr
+	}
+	var hints []hint
+	rows, err := s.conn.QueryContext(ctx, hintRows)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var data string
+		if err := rows.Scan(&id, &data); err != nil {
+			rows.Close()
+			return err
+		}
+		for _, a := range hintAddresses(data) {
+			hints = append(hints, hint{id, a})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if len(hints) == 0 {
+		return nil
+	}
+
+	return withStmt(ctx, s.conn,
+		`INSERT OR IGNORE INTO pdns_addresses(address, pdns_id) VALUES (?, ?)`,
+		func(st *sql.Stmt) error {
+			for _, h := range hints {
+				if _, err := st.ExecContext(ctx, AddressKey(h.addr), h.id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+}
+
+// withStmt prepares query on conn, calls f with it and closes it.
+func withStmt(ctx context.Context, conn *sql.Conn, query string, f func(*sql.Stmt) error) error {
+	st, err := conn.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	err = f(st)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// AddressKey returns the 16-byte key under which pdns_addresses stores an
+// address: the IPv6 address itself, or for IPv4 its IPv4-mapped form
+// (::ffff:a.b.c.d), so that both families sort in one index and a CIDR
+// block is one BETWEEN range. A zone is ignored.
+func AddressKey(a netip.Addr) []byte {
+	k := a.As16()
+	return k[:]
+}
+
+// addressKeyOfText is the SQL function pdnsx_address: the address key of
+// the data of an A or AAAA record, or nil (NULL) when it is not an
+// address (an RFC 3597 form, for one).
+func addressKeyOfText(data string) []byte {
+	a, err := netip.ParseAddr(data)
+	if err != nil || a.Zone() != "" {
+		return nil
+	}
+	return AddressKey(a)
+}
+
+// hintAddresses returns the addresses of the ipv4hint and ipv6hint
+// parameters in the presentation form of an HTTPS or SVCB record, e.g.
+// `1 . alpn="h2" ipv4hint="192.0.2.1,192.0.2.2" ipv6hint="2001:db8::1"`.
+// Values that do not parse are skipped.
+func hintAddresses(data string) []netip.Addr {
+	var addrs []netip.Addr
+	for _, field := range svcParams(data) {
+		key, value, ok := strings.Cut(field, "=")
+		if !ok || (key != "ipv4hint" && key != "ipv6hint") {
+			continue
+		}
+		for _, text := range strings.Split(value, ",") {
+			a, err := netip.ParseAddr(text)
+			if err != nil || a.Zone() != "" || a.Is4() != (key == "ipv4hint") {
+				continue
+			}
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs
+}
+
+// svcParams splits presentation-form record data into its fields at
+// spaces outside double quotes, and drops the quotes (a value's escapes
+// are kept as written: address hints have none).
+func svcParams(data string) []string {
+	var fields []string
+	var b strings.Builder
+	quoted, escaped := false, false
+	flush := func() {
+		if b.Len() > 0 {
+			fields = append(fields, b.String())
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case escaped:
+			escaped = false
+			b.WriteByte(c)
+		case c == '\\':
+			escaped = true
+			b.WriteByte(c)
+		case c == '"':
+			quoted = !quoted
+		case c == ' ' && !quoted:
+			flush()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	flush()
+	return fields
+}
