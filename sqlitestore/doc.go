@@ -47,11 +47,10 @@
 //
 // The Writer is the throughput bound of an ingest. It keeps one
 // transaction open and commits every 50,000 rows, on Flush and on
-// FinishCapture. Rows are inserted many to a statement, through the
-// driver directly rather than database/sql, whose per-call argument
-// conversion costs more than SQLite's insert; and through the driver's
-// query path, which binds and steps in one cgo call where its exec path
-// makes one call per value. Name and lookup ids are assigned in Go (the
+// FinishCapture. The rows of a batch are packed into one buffer and
+// bound and stepped in a single cgo call on the store's connection (see
+// bulk.go), where database/sql and the driver would pay a conversion and
+// a crossing per value. Name and lookup ids are assigned in Go (the
 // store is the only writer), so a record row needs no round trip for the
 // id of its lookup or name. Values that repeat (addresses, ports, flags,
 // mnemonics) are converted to driver values once, and times are formatted
