@@ -5,6 +5,9 @@
 // Usage:
 //
 //	pdnsx ingest [-o CASE] [-j N] [--quiet] INPUT...
+//	pdnsx query [-case CASE] [flags] name PATTERN | ip ADDR|CIDR | client ADDR|CIDR
+//	pdnsx info [-case CASE]
+//	pdnsx export [-case CASE] -format cof|csv|zeek [-o FILE]
 //	pdnsx help [COMMAND]
 //
 // Run "pdnsx help" for every command.
@@ -38,6 +41,9 @@ func commands() []command {
 	return []command{
 		{"ingest", "read captures into a case file", runIngest},
 		{"verify", "check a case file and the SHA-256 of its captures", runVerify},
+		{"query", "ask the case: a name, an address, a client", runQuery},
+		{"info", "what the case holds", runInfo},
+		{"export", "write the case as Common Output Format, CSV or a Zeek dns.log", runExport},
 		{"version", "print the version", runVersion},
 		{"help", "explain a command", runHelp},
 	}
