@@ -52,6 +52,7 @@ type wireDecoder struct {
 	rdata map[string]string // type and raw record data: presentation
 	buf   []byte            // scratch for names
 	key   []byte            // scratch for rdata keys
+	seen  []decoded         // names read in the current message
 }
 
 func newWireDecoder() *wireDecoder {
@@ -84,6 +85,10 @@ func (d *wireDecoder) decode(payload []byte) (*Message, error) {
 	m.Response = m.Flags&0x8000 != 0
 	m.Opcode = uint8(m.Flags>>11) & 0x0f
 	m.Rcode = m.Flags & 0x000f
+	if d.seen == nil {
+		d.seen = make([]decoded, 0, 16)
+	}
+	d.seen = d.seen[:0]
 
 	off, err := d.questions(m, payload)
 	if err != nil {
@@ -343,10 +348,15 @@ func pointerFree(rd []byte, off int) bool {
 // returns it in presentation format (as miekg/dns prints names) with the
 // offset after it in the original data.
 func (d *wireDecoder) name(msg []byte, off int) (string, int, error) {
+	if s, ok := d.recall(msg, off); ok {
+		return s, off + 2, nil
+	}
+	start, reach := off, off
 	b := d.buf[:0]
 	next := -1 // offset after the name where it was read, set at the first pointer
 	wire, pointers := 0, 0
 	for {
+		reach = max(reach, off)
 		if off >= len(msg) {
 			return "", off, errTruncated
 		}
@@ -359,11 +369,14 @@ func (d *wireDecoder) name(msg []byte, off int) (string, int, error) {
 					next = off
 				}
 				d.buf = b
-				return d.intern(b), next, nil
+				name := d.intern(b)
+				d.remember(start, name, reach, pointers)
+				return name, next, nil
 			}
 			if off+c > len(msg) {
 				return "", off, errTruncated
 			}
+			reach = max(reach, off+c)
 			if wire += c + 1; wire >= maxNameWire {
 				return "", off, errNameLength
 			}
@@ -373,6 +386,7 @@ func (d *wireDecoder) name(msg []byte, off int) (string, int, error) {
 			if off >= len(msg) {
 				return "", off, errTruncated
 			}
+			reach = max(reach, off)
 			if next < 0 {
 				next = off + 1
 			}
@@ -383,6 +397,40 @@ func (d *wireDecoder) name(msg []byte, off int) (string, int, error) {
 		default:
 			return "", off, errLabelType
 		}
+	}
+}
+
+// decoded is a name read earlier in the current message, kept because names
+// are mostly compression pointers to names read before them (RFC 1035
+// section 4.1.4), above all to the question.
+type decoded struct {
+	off      int    // where the name starts
+	reach    int    // one past the last byte its reading touched
+	pointers int    // compression pointers followed
+	name     string // the name read
+}
+
+// recall returns the name a compression pointer at off leads to, when that
+// name was read before in the message and reading it again would give the
+// same result: every byte it needs lies within msg, and one more pointer
+// stays within the limit.
+func (d *wireDecoder) recall(msg []byte, off int) (string, bool) {
+	if off+1 >= len(msg) || msg[off]&0xC0 != 0xC0 {
+		return "", false
+	}
+	target := int(msg[off]&0x3F)<<8 | int(msg[off+1])
+	for _, n := range d.seen {
+		if n.off == target && n.reach <= len(msg) && n.pointers < maxPointers {
+			return n.name, true
+		}
+	}
+	return "", false
+}
+
+// remember keeps a name read at off, for the pointers that follow it.
+func (d *wireDecoder) remember(off int, name string, reach, pointers int) {
+	if len(d.seen) < cap(d.seen) {
+		d.seen = append(d.seen, decoded{off, reach + 1, pointers, name})
 	}
 }
 
@@ -450,12 +498,12 @@ func clientSubnet(opt []byte) string {
 	family, source := binary.BigEndian.Uint16(opt), opt[2]
 	addr := opt[4:]
 	var a netip.Addr
-	switch {
-	case family == 1 && len(addr) <= 4:
+	switch family { // bytes beyond the family's address length are ignored, as miekg/dns does
+	case 1:
 		var b [4]byte
 		copy(b[:], addr)
 		a = netip.AddrFrom4(b)
-	case family == 2 && len(addr) <= 16:
+	case 2:
 		var b [16]byte
 		copy(b[:], addr)
 		a = netip.AddrFrom16(b)
