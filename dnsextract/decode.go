@@ -92,13 +92,13 @@ func newFrameDecoder() *frameDecoder {
 	}
 	firsts = append(firsts, tunnelFirsts...)
 	d.tun.init()
+	// The extension skipper comes before the fragment layer so that the
+	// fragment header is decoded by the latter.
+	container := d.tun.container(&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6,
+		&d.ext, &d.frag6, &d.udp, &d.tcp)
 	for _, first := range firsts {
-		// The extension skipper comes before the fragment layer so that the
-		// fragment header is decoded by the latter.
-		p := gopacket.NewDecodingLayerParser(first,
-			&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6,
-			&d.ext, &d.frag6, &d.udp, &d.tcp)
-		d.tun.addTo(p)
+		p := gopacket.NewDecodingLayerParser(first)
+		p.SetDecodingLayerContainer(container)
 		d.byFirst[first] = p
 	}
 	return d

@@ -76,15 +76,17 @@ var (
 	reasonTooManyLayers = fmt.Sprintf("encapsulation deeper than %d layers", maxFrameLayers)
 )
 
-// Layer types gopacket has no decoder for.
+// Layer types gopacket has no decoder for, numbered low in the range
+// gopacket leaves to applications so that the parsers' sparse container
+// stays small.
 var (
-	layerTypeERSPAN3 = gopacket.RegisterLayerType(1771,
+	layerTypeERSPAN3 = gopacket.RegisterLayerType(1000,
 		gopacket.LayerTypeMetadata{Name: "ERSPAN Type III", Decoder: gopacket.DecodeUnknown})
-	layerTypeTeredo = gopacket.RegisterLayerType(1772,
+	layerTypeTeredo = gopacket.RegisterLayerType(1001,
 		gopacket.LayerTypeMetadata{Name: "Teredo", Decoder: gopacket.DecodeUnknown})
-	layerTypeNFLOG = gopacket.RegisterLayerType(1773,
+	layerTypeNFLOG = gopacket.RegisterLayerType(1002,
 		gopacket.LayerTypeMetadata{Name: "NFLOG", Decoder: gopacket.DecodeUnknown})
-	layerTypeCHDLC = gopacket.RegisterLayerType(1774,
+	layerTypeCHDLC = gopacket.RegisterLayerType(1003,
 		gopacket.LayerTypeMetadata{Name: "Cisco HDLC", Decoder: gopacket.DecodeUnknown})
 )
 
@@ -209,19 +211,27 @@ func (t *tunnels) init() {
 	}
 }
 
-// addTo adds the layers that other layers lead to to a parser. The UDP
-// tunnels are left out: they are entered by port in decodeLayers only.
-func (t *tunnels) addTo(p *gopacket.DecodingLayerParser) {
+// container returns the decoding layers of the frame decoder's parsers:
+// base, then the layers of this file that other layers lead to (the UDP
+// tunnels are entered by port in tunnelled only). It is a sparse slice
+// indexed by layer type, shared by the parsers: a lookup is an index, where
+// gopacket's default map grows slower with each layer added, and plain
+// frames would pay for the tunnel layers.
+func (t *tunnels) container(base ...gopacket.DecodingLayer) gopacket.DecodingLayerContainer {
+	var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+	for _, l := range base {
+		c = c.Put(l)
+	}
 	for _, l := range t.list {
 		switch l.LayerType() {
 		case layers.LayerTypeVXLAN, layers.LayerTypeGeneve, layers.LayerTypeGTPv1U,
 			layerTypeTeredo:
 			continue
 		}
-		p.AddDecodingLayer(l)
+		c = c.Put(l)
 	}
-	p.AddDecodingLayer(&t.llc)
-	p.AddDecodingLayer(&t.snap)
+	c = c.Put(&t.llc)
+	return c.Put(&t.snap)
 }
 
 // layer returns the tunnel layer of type lt, or nil.
@@ -280,12 +290,34 @@ func (r *skipReason) Error() string { return "dnsextract: " + r.String() }
 // decodeLayers decodes data with parser and goes on into the UDP tunnels.
 // Tunnel headers leave marks in d.tun; when decoding stops right after one,
 // the error returned is a *skipReason saying why, or nil for ordinary
-// traffic. A plain frame costs a slice reset and a port comparison more than
-// parser.DecodeLayers.
+// traffic. It is inlined: a plain frame costs a slice reset and a few
+// comparisons more than parser.DecodeLayers.
 func (d *frameDecoder) decodeLayers(parser *gopacket.DecodingLayerParser, data []byte) error {
-	t := &d.tun
-	t.marks = t.marks[:0]
+	d.tun.marks = d.tun.marks[:0]
 	err := parser.DecodeLayers(data, &d.decoded)
+	if len(d.tun.marks) > 0 || d.atTunnelPort() || len(d.decoded) > maxFrameLayers {
+		return d.tunnelled(err)
+	}
+	return err
+}
+
+// atTunnelPort reports whether decoding ended at a UDP datagram to or from
+// a UDP tunnel's port.
+func (d *frameDecoder) atTunnelPort() bool {
+	n := len(d.decoded)
+	return n > 0 && d.decoded[n-1] == layers.LayerTypeUDP &&
+		tunnelPort(uint16(d.udp.SrcPort), uint16(d.udp.DstPort))
+}
+
+func tunnelPort(src, dst uint16) bool {
+	return dst == portVXLAN || dst == portGeneve || dst == portGTPU || dst == portTeredo ||
+		src == portTeredo
+}
+
+// tunnelled goes on from a frame decoded as far as a tunnel header or a
+// UDP tunnel's port, and returns the error that ends it.
+func (d *frameDecoder) tunnelled(err error) error {
+	t := &d.tun
 	for n := len(d.decoded); n > 0 && d.decoded[n-1] == layers.LayerTypeUDP; {
 		l := t.overUDP(&d.udp)
 		if l == nil {
