@@ -404,7 +404,7 @@ type settled struct {
 // again reads them anew, so that the case equals one from an uninterrupted run.
 func (r *runner) settle(interrupted bool) {
 	if !interrupted && len(r.carries) > 0 {
-		sink := &batchSink{events: r.events}
+		sink := &batchSink{events: r.events, found: &r.rep.lookups}
 		x := dnsextract.New(r.extractConfig(), sink)
 		x.Stitch(r.carries...)
 		x.Close()
@@ -510,7 +510,7 @@ func (r *runner) capture(ctx context.Context, in input) {
 		r.rep.note("%s: already in the case as capture %d (%s); skipped "+
 			"(--force ingests it again)", in.path, dup.ID, dup.Path)
 		r.skipped.Add(1)
-		r.rep.untrack(in.index, in.size, 0)
+		r.rep.untrack(in.index, in.size)
 		return
 	}
 	rd, err := pcapread.Open(in.path)
@@ -525,7 +525,7 @@ func (r *runner) capture(ctx context.Context, in input) {
 	c := &sqlitestore.Capture{Path: in.path, Size: in.size, Status: "ingesting"}
 	r.events <- event{kind: evStart, index: in.index, capture: c}
 
-	sink := &batchSink{events: r.events}
+	sink := &batchSink{events: r.events, found: &r.rep.lookups}
 	x := dnsextract.New(r.extractConfig(), sink)
 	interrupted := false
 	for rd.Next() {
@@ -543,7 +543,7 @@ func (r *runner) capture(ctx context.Context, in input) {
 	twin := r.finish(in.index, done, carry)
 	r.events <- event{kind: evFinish, index: in.index, capture: done, replace: replace,
 		duplicate: twin, stats: stats}
-	r.rep.untrack(in.index, rd.BytesRead(), stats.Lookups)
+	r.rep.untrack(in.index, rd.BytesRead())
 
 	r.frames.Add(stats.Frames)
 	r.messages.Add(stats.Messages)
@@ -628,6 +628,7 @@ func skipped(m map[string]int64) string {
 // batchSink collects an Extractor's output into batches for the writer.
 type batchSink struct {
 	events    chan<- event
+	found     *atomic.Int64 // lookups handed over, for the progress bar
 	lookups   []*dnsextract.Lookup
 	malformed []*dnsextract.Malformed
 }
@@ -638,7 +639,7 @@ const batchSize = 1024
 func (s *batchSink) Lookup(l *dnsextract.Lookup) {
 	s.lookups = append(s.lookups, l)
 	if len(s.lookups) == batchSize {
-		s.events <- event{kind: evLookups, lookups: s.lookups}
+		s.flushLookups()
 		s.lookups = make([]*dnsextract.Lookup, 0, batchSize)
 	}
 }
@@ -658,11 +659,16 @@ func (s *batchSink) flushMalformed() {
 	}
 }
 
-// flush hands over what is left.
-func (s *batchSink) flush() {
+func (s *batchSink) flushLookups() {
 	if len(s.lookups) > 0 {
+		s.found.Add(int64(len(s.lookups)))
 		s.events <- event{kind: evLookups, lookups: s.lookups}
 		s.lookups = nil
 	}
+}
+
+// flush hands over what is left.
+func (s *batchSink) flush() {
+	s.flushLookups()
 	s.flushMalformed()
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -25,7 +26,7 @@ type reporter struct {
 	doneBytes  int64
 	doneFiles  int
 	totalFiles int
-	lookups    int64
+	lookups    atomic.Int64 // found so far, counted as workers hand them over
 	stop       chan struct{}
 	stopped    sync.WaitGroup
 }
@@ -82,7 +83,7 @@ func (r *reporter) tick() {
 
 // describe is the bar's label; the caller holds r.mu or owns r.
 func (r *reporter) describe() string {
-	return fmt.Sprintf("files %d/%d, lookups %d", r.doneFiles, r.totalFiles, r.lookups)
+	return fmt.Sprintf("files %d/%d, lookups %d", r.doneFiles, r.totalFiles, r.lookups.Load())
 }
 
 // track follows a capture being read.
@@ -93,12 +94,11 @@ func (r *reporter) track(index int, rd *pcapread.Reader) {
 }
 
 // untrack records a capture as done.
-func (r *reporter) untrack(index int, bytes, lookups int64) {
+func (r *reporter) untrack(index int, bytes int64) {
 	r.mu.Lock()
 	delete(r.active, index)
 	r.doneBytes += bytes
 	r.doneFiles++
-	r.lookups += lookups
 	r.mu.Unlock()
 }
 
