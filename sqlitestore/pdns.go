@@ -3,7 +3,9 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -55,12 +57,39 @@ func (s *Store) rebuildPDNS() error {
 	if err != nil {
 		return s.wrap(err)
 	}
-	return s.inSavepoint(func(ctx context.Context) error {
+	restore, err := s.sortOnDisk()
+	if err != nil {
+		return err
+	}
+	err = s.inSavepoint(func(ctx context.Context) error {
 		if _, err := s.conn.ExecContext(ctx, pdnsRebuild); err != nil {
 			return err
 		}
 		return s.addHintAddresses(ctx)
 	})
+	if rerr := s.exec(restore); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// sortOnDisk makes the connection's large sorts spill to temporary files
+// and use a worker thread per core, and returns the statements that undo
+// it. The store keeps temporary storage in memory, where the sort of tens
+// of millions of records would be held whole, and SQLite sorts in worker
+// threads only with temporary files.
+func (s *Store) sortOnDisk() (restore string, err error) {
+	ctx := context.Background()
+	var store, threads int
+	err = s.conn.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&store)
+	if err == nil {
+		err = s.conn.QueryRowContext(ctx, "PRAGMA threads").Scan(&threads)
+	}
+	if err != nil {
+		return "", s.wrap(err)
+	}
+	err = s.exec(fmt.Sprintf("PRAGMA temp_store = FILE; PRAGMA threads = %d", runtime.NumCPU()))
+	return fmt.Sprintf("PRAGMA temp_store = %d; PRAGMA threads = %d", store, threads), err
 }
 
 // addHintAddresses adds to pdns_addresses the ipv4hint and ipv6hint

@@ -307,7 +307,11 @@ func (s *Store) resolutions(w where, f Filter) iter.Seq2[*Resolution, error] {
 }
 
 // resolutionQuery returns the SQL and arguments of a query of lookups
-// with the conditions of w and f.
+// with the conditions of w and f. The lookups are chosen and sorted in a
+// subquery that reads only their ids and times, mostly from the index
+// that found them; the LIMIT keeps SQLite from flattening it, so that the
+// columns and the answers are read only for the lookups kept, in order,
+// and the sort holds two values a row rather than the whole row.
 func (s *Store) resolutionQuery(w where, f Filter) (string, []any, error) {
 	order, err := s.recordOrder()
 	if err != nil {
@@ -321,13 +325,19 @@ func (s *Store) resolutionQuery(w where, f Filter) (string, []any, error) {
 		w.in("l.rcode", nonEmpty(f.Rcodes), slices.Contains(f.Rcodes, ""))
 	}
 	w.window(lookupTime, lookupTime, f)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // no limit, but a LIMIT all the same: see below
+	}
 	query := "SELECT " + fmt.Sprintf(resolutionColumns, order) + `
-FROM lookups l
+FROM (SELECT l.id AS id, ` + lookupTime + ` AS t FROM lookups l` + w.String() + `
+      ORDER BY t, l.id LIMIT ?) pick
+JOIN lookups l ON l.id = pick.id
 LEFT JOIN names n ON n.id = l.qname_id
 LEFT JOIN captures qc ON qc.id = l.query_capture_id
-LEFT JOIN captures rc ON rc.id = l.response_capture_id` + w.String() + `
-ORDER BY ` + lookupTime + `, l.id` + w.limit(f)
-	return query, w.args, nil
+LEFT JOIN captures rc ON rc.id = l.response_capture_id
+ORDER BY pick.t, pick.id`
+	return query, append(w.args, limit), nil
 }
 
 // recordOrder returns the column that orders the records of a message:

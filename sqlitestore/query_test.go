@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,10 @@ func TestResolutionFields(t *testing.T) {
 	}
 }
 
+// bigScan matches a plan step that reads a big table through: lookups,
+// records or pdns under the aliases the queries give them.
+var bigScan = regexp.MustCompile(`(?m)^SCAN (l|a|p)( |$)`)
+
 // TestQueriesUseIndexes checks the plan of each query the commands run, on
 // a case large enough for the planner's statistics to matter.
 func TestQueriesUseIndexes(t *testing.T) {
@@ -300,7 +305,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 					t.Errorf("plan lacks %q:\n%s", u, b.String())
 				}
 			}
-			if strings.Contains(b.String(), "SCAN l") || strings.Contains(b.String(), "SCAN p") {
+			if bigScan.MatchString(b.String()) {
 				t.Errorf("plan scans a big table:\n%s", b.String())
 			}
 		})
