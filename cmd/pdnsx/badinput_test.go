@@ -293,3 +293,53 @@ func TestRefusesForeignCaseFile(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileCaptures ingests the captures of crafted DNS payloads: each
+// payload that cannot be decoded is a malformed row with its frame, the
+// legitimate extremes are stored whole, and the lookup after them is there.
+func TestHostileCaptures(t *testing.T) {
+	tests := []struct {
+		file      string
+		malformed string // frames of the malformed rows
+		last      string // the lookup written after the crafted payloads
+		records   int64  // records of the case
+	}{
+		{"hostile-names.pcap", "1,2,3,4,5,6", "after-names.example.", 2},
+		{"hostile-records.pcap", "2,4,6", "after-records.example.", 309},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			casePath := filepath.Join(t.TempDir(), "case.sqlite")
+			_, stderr, status := pdnsx(t, append([]string{"ingest", "--quiet", "-o", casePath},
+				captures(tt.file)...)...)
+			if status != exitOK {
+				t.Fatalf("exit status %d, want %d (malformed DNS is not an input error)\n%s",
+					status, exitOK, stderr)
+			}
+			db := openCase(t, casePath)
+			checks := []struct {
+				q    string
+				want any
+			}{
+				{`SELECT group_concat(frame, ',')
+					FROM (SELECT frame FROM malformed ORDER BY frame)`, tt.malformed},
+				{`SELECT count(*) FROM malformed
+					WHERE reason LIKE 'dns: %' AND length(payload) > 0`,
+					int64(len(strings.Split(tt.malformed, ",")))},
+				{`SELECT count(*) FROM lookup_view
+					WHERE qname = '` + tt.last + `' AND rcode = 'NOERROR'`, int64(1)},
+				{"SELECT count(*) FROM records", tt.records},
+				{"SELECT status FROM captures", statusComplete},
+			}
+			for _, c := range checks {
+				var got any
+				if err := db.QueryRow(c.q).Scan(&got); err != nil {
+					t.Fatalf("%s: %v", c.q, err)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(c.want) {
+					t.Errorf("%s = %v, want %v", c.q, got, c.want)
+				}
+			}
+		})
+	}
+}
