@@ -66,10 +66,13 @@ func overUDP(sport, dport uint16, payload []byte) []byte {
 		netip.AddrPortFrom(tunB, dport), payload))
 }
 
-func gre(g capgen.GRE, payload []byte) []byte { return overIP(capgen.ProtoGRE, g.Append(nil, payload)) }
+func gre(g capgen.GRE, payload []byte) []byte {
+	return overIP(capgen.ProtoGRE, g.Append(nil, payload))
+}
 
 // extract runs frames of one link type through an Extractor.
-func extract(t testing.TB, cfg Config, link pcapread.LinkType, frames ...[]byte) (*collector, Stats) {
+func extract(t testing.TB, cfg Config, link pcapread.LinkType,
+	frames ...[]byte) (*collector, Stats) {
 	t.Helper()
 	c := &collector{}
 	x := New(cfg, c)
@@ -147,7 +150,8 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 		skip("gre wccp", "gre protocol 0x883e", gre(capgen.GRE{Protocol: 0x883e}, q)),
 		skip("gre version 2", "gre version 2", overIP(capgen.ProtoGRE,
 			append([]byte{0, 2, 8, 0}, q...))),
-		skip("gre cut short", "undecodable after IPv4", overIP(capgen.ProtoGRE, []byte{0x20, 0, 8, 0})),
+		skip("gre cut short", "undecodable after IPv4",
+			overIP(capgen.ProtoGRE, []byte{0x20, 0, 8, 0})),
 		eth("gre keepalive", "", gre(capgen.GRE{Protocol: 0x0800}, nil)),
 		eth("pppoe", "eth/pppoe:7/ppp/ipv4/udp", pppoe(capgen.AppendPPP(nil, false, false,
 			capgen.PPPIPv4, q))),
@@ -183,7 +187,8 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 			netip.MustParseAddr("2001:0:d5d:a599::1"), netip.MustParseAddr("ff02::1"), 0,
 			59, nil))),
 		skip("erspan frame type", "erspan frame type 5", gre(capgen.GRE{
-			Protocol: capgen.EtherERSPAN3, HasSeq: true}, (&capgen.ERSPAN3{FrameType: 5}).Append(nil, q))),
+			Protocol: capgen.EtherERSPAN3, HasSeq: true},
+			(&capgen.ERSPAN3{FrameType: 5}).Append(nil, q))),
 		eth("erspan3 ip", "eth/ipv4/gre/erspan:3/ipv4/udp", gre(capgen.GRE{
 			Protocol: capgen.EtherERSPAN3, HasSeq: true},
 			(&capgen.ERSPAN3{Session: 3, FrameType: 2}).Append(nil, q))),
@@ -206,7 +211,8 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 			frame:  capgen.AppendNFLOG(nil, 1, "x", nil, false)[:12],
 			reason: "nflog without payload"},
 		skipCase{name: "pktap unknown link", link: 258,
-			frame: capgen.AppendPKTAP(nil, 147, "utun0", 1, "x", q), reason: "pktap link type 147"},
+			frame:  capgen.AppendPKTAP(nil, 147, "utun0", 1, "x", q),
+			reason: "pktap link type 147"},
 		skipCase{name: "pktap as user2", link: 149, path: "pktap/eth/ipv4/udp",
 			frame: capgen.AppendPKTAP(nil, capgen.LinkEthernet, "en0", 1, "x", ethernet(0, q))},
 		skipCase{name: "radiotap bad", link: 127, frame: []byte{0, 0, 200, 0, 0, 0, 0, 0},
@@ -215,8 +221,10 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 			frame: capgen.AppendRadiotap(nil, 1, false, dot11(capgen.Dot11{ToDS: true}, q))},
 		skipCase{name: "wlan protected", link: 105, reason: "wlan frame protected",
 			frame: dot11(capgen.Dot11{ToDS: true, Protected: true}, q)},
-		skipCase{name: "wlan beacon", link: 105, frame: append([]byte{0x80, 0}, make([]byte, 40)...)},
-		skipCase{name: "wlan null data", link: 105, frame: append([]byte{0x48, 1}, make([]byte, 22)...)},
+		skipCase{name: "wlan beacon", link: 105,
+			frame: append([]byte{0x80, 0}, make([]byte, 40)...)},
+		skipCase{name: "wlan null data", link: 105,
+			frame: append([]byte{0x48, 1}, make([]byte, 22)...)},
 		skipCase{name: "wlan a-msdu", link: 105, reason: "wlan a-msdu",
 			frame: setByte(dot11(capgen.Dot11{ToDS: true, QoS: true}, q), 24, 0x80)},
 		skipCase{name: "wlan fragment", link: 105, reason: "wlan fragment",
@@ -322,11 +330,13 @@ func TestTunnelPairsAcrossDirections(t *testing.T) {
 func TestTunnelDecodeAllocs(t *testing.T) {
 	q := queryPacket(t)
 	frames := map[string][]byte{
-		"plain":   ethernet(0, q),
-		"gre":     gre(capgen.GRE{HasKey: true, Key: 3}, q),
-		"vxlan":   overUDP(5000, 4789, capgen.AppendVXLAN(nil, 7, ethernet(0, q, 12))),
-		"geneve":  overUDP(5000, 6081, (&capgen.Geneve{VNI: 1, Protocol: 0x0800, Options: []byte{0, 1, 2, 1, 0, 0, 0, 0}}).Append(nil, q)),
-		"gtp":     overUDP(2152, 2152, (&capgen.GTPU{TEID: 1, HasSeq: true, QFI: 9}).Append(nil, q)),
+		"plain": ethernet(0, q),
+		"gre":   gre(capgen.GRE{HasKey: true, Key: 3}, q),
+		"vxlan": overUDP(5000, 4789, capgen.AppendVXLAN(nil, 7, ethernet(0, q, 12))),
+		"geneve": overUDP(5000, 6081, (&capgen.Geneve{VNI: 1, Protocol: 0x0800,
+			Options: []byte{0, 1, 2, 1, 0, 0, 0, 0}}).Append(nil, q)),
+		"gtp": overUDP(2152, 2152,
+			(&capgen.GTPU{TEID: 1, HasSeq: true, QFI: 9}).Append(nil, q)),
 		"mpls":    ethernet(capgen.EtherMPLS, capgen.AppendMPLS(nil, []uint32{1, 2, 3}, false, q)),
 		"skipped": gre(capgen.GRE{Protocol: 0x883e}, q),
 	}
