@@ -5,6 +5,17 @@
 // transaction ID and question, as Zeek does. Multicast DNS and LLMNR messages
 // are recorded but never paired.
 //
+// DNS is found inside tunnels in any nesting, up to 16 tunnel or link
+// headers: GRE (with PPTP's enhanced GRE), ERSPAN types I to III, EtherIP,
+// VXLAN, Geneve, GTP-U, Teredo, IP in IP, MPLS, PPPoE and PPP; and on the
+// PPP, Cisco HDLC, NFLOG, PKTAP, OpenBSD loopback and 802.11 link types,
+// with or without radiotap. The UDP tunnels are entered by their standard
+// destination port (either port for Teredo), never when a port is a DNS
+// port. Lookup.Path records the encapsulation, with the identifiers both
+// directions of a flow share (VLAN, GRE key, VXLAN and Geneve VNI, PPPoE and
+// ERSPAN session); a frame whose encapsulation is not decoded is counted in
+// Stats.Skipped by reason.
+//
 // An Extractor is fed frames in capture order and reports lookups and
 // malformed payloads to a Sink. All its state (pending queries, streams,
 // fragments) is bounded and expires on capture time, never on the wall clock,
@@ -42,6 +53,17 @@
 //     Fragments that overlap with different bytes reject the datagram. An
 //     incomplete datagram is reported as malformed when its first fragment
 //     showed a DNS port, else counted in Stats.Skipped.
+//
+// Limits of tunnel decoding:
+//
+//   - A tunnel packet fragmented by its outer IP header is not decoded: IP
+//     reassembly keeps only datagrams to or from a DNS port.
+//   - MPLS labels, GTP-U TEIDs and PPTP call IDs differ per direction, so
+//     they are not in the path, which is part of the pairing key: two label
+//     switched paths or bearers that carry the same addresses, ports and
+//     transaction ID pair across each other. GRE keys that differ per
+//     direction keep a query from its response.
+//   - UDP tunnels on other ports, L2TP, GUE and NSH are not decoded.
 //
 // The package knows nothing of SQL or of the terminal.
 package dnsextract

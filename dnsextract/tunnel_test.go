@@ -219,6 +219,8 @@ func tunnelCases(t *testing.T, q []byte) []skipCase {
 			reason: "radiotap header bad"},
 		skipCase{name: "radiotap no fcs", link: 127, path: "radiotap/wlan/ipv4/udp",
 			frame: capgen.AppendRadiotap(nil, 1, false, dot11(capgen.Dot11{ToDS: true}, q))},
+		skipCase{name: "wlan with fcs", link: 105, path: "wlan/ipv4/udp",
+			frame: append(dot11(capgen.Dot11{ToDS: true}, q), 0xde, 0xad, 0xbe, 0xef)},
 		skipCase{name: "wlan protected", link: 105, reason: "wlan frame protected",
 			frame: dot11(capgen.Dot11{ToDS: true, Protected: true}, q)},
 		skipCase{name: "wlan beacon", link: 105,

@@ -10,7 +10,11 @@
 //     12, 14, 228 and 229, BSD loopback in either byte order), IPv4 ([IPv4],
 //     with options) and IPv6 ([IPv6], with extension headers), UDP and TCP
 //     with correct checksums, and IP fragmentation ([FragmentIPv4],
-//     [FragmentIPv6]). [Framer] assembles whole frames in reused buffers;
+//     [FragmentIPv6]); tunnel headers and uncommon link layers ([GRE],
+//     [ERSPAN2], [ERSPAN3], [AppendVXLAN], [Geneve], [GTPU], [AppendTeredo],
+//     [AppendMPLS], [AppendPPPoE], [AppendPPP], [AppendCHDLC], [AppendNFLOG],
+//     [AppendPKTAP], [AppendRadiotap], [Dot11], [AppendLoop]), stacked by the
+//     caller innermost first. [Framer] assembles whole frames in reused buffers;
 //     [Conn] keeps the sequence numbers of a TCP connection and returns its
 //     segments, for the caller to repeat, reorder or drop.
 //   - Capture writers: classic pcap ([PcapWriter]: micro- or nanosecond,
@@ -26,7 +30,7 @@
 // DNS payloads are packed by miekg/dns; [NewQuery], [NewResponse], [SetEDNS]
 // and [AllTypesResponse] build the messages the scenarios need.
 //
-// Limits: NFLOG (DLT 239) and DLT_LOOP (108) are not generated. IPv6 routing
+// Limits: IPv6 routing
 // headers are written with Segments Left 0, so checksums use the header's
 // destination address. Timestamps before 1970 are not supported; pcapng
 // resolutions finer than 10^-9 s or 2^-32 s are refused.
