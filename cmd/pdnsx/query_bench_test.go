@@ -133,16 +133,23 @@ func pickQuestions(b *testing.B, path string) benchQuestions {
 	if err != nil {
 		b.Fatal(err)
 	}
-	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
-	q := benchQuestions{name: name, domain: "*." + strings.Join(labels[len(labels)-2:], ".")}
+	q := benchQuestions{name: name, domain: domainOf(name)}
 	q.client = netip.MustParseAddr(client)
 	q.block = netip.PrefixFrom(netip.MustParseAddr(addr), 24).Masked()
 	return q
 }
 
+// domainOf returns the pattern of the names under a name's last two
+// labels: "*.example.com" for "www.example.com.".
+func domainOf(name string) string {
+	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
+	return "*." + strings.Join(labels[max(len(labels)-2, 0):], ".")
+}
+
 // BenchmarkQueries times the questions of pdnsx query on a case of about
-// ten million records: an exact name, a domain suffix, a CIDR block of
-// answers, a client and its /16, each read to its last row.
+// ten million records: an exact name (a rare one and the most queried),
+// a domain suffix (of each), a CIDR block of answers, a client and its
+// /16, each read to its last row.
 func BenchmarkQueries(b *testing.B) {
 	casePath := benchCase(b)
 	q := pickQuestions(b, casePath)
@@ -155,11 +162,14 @@ func BenchmarkQueries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("case: %d lookups, %d records, %d names, %d pdns rows; questions %s %s %s %s",
-		info.Lookups, info.Records, info.Names, info.PDNS, q.name, q.domain, q.block, q.client)
+	b.Logf("case: %d lookups, %d records, %d names, %d pdns rows; questions %s %s %s %s %s",
+		info.Lookups, info.Records, info.Names, info.PDNS, q.name, q.domain, q.block, q.client,
+		info.TopNames[0].Key)
 
 	exact, _ := sqlitestore.ParseNamePattern(q.name)
 	under, _ := sqlitestore.ParseNamePattern(q.domain)
+	top, _ := sqlitestore.ParseNamePattern(info.TopNames[0].Key)
+	topDomain, _ := sqlitestore.ParseNamePattern(domainOf(info.TopNames[0].Key))
 	clientBlock := netip.PrefixFrom(q.client, 16).Masked()
 	all := sqlitestore.Filter{}
 	for _, bq := range []struct {
@@ -168,7 +178,12 @@ func BenchmarkQueries(b *testing.B) {
 	}{
 		{"name", func() (int, error) { return count(store.LookupsByName(exact, all)) }},
 		{"name-summary", func() (int, error) { return count(store.PDNSByName(exact, all)) }},
+		{"name-top", func() (int, error) { return count(store.LookupsByName(top, all)) }},
 		{"suffix", func() (int, error) { return count(store.LookupsByName(under, all)) }},
+		{"suffix-top", func() (int, error) { return count(store.LookupsByName(topDomain, all)) }},
+		{"suffix-top-summary", func() (int, error) {
+			return count(store.PDNSByName(topDomain, all))
+		}},
 		{"suffix-limit-100", func() (int, error) {
 			return count(store.LookupsByName(under, sqlitestore.Filter{Limit: 100}))
 		}},
