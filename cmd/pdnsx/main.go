@@ -4,7 +4,8 @@
 //
 // Usage:
 //
-//	pdnsx ingest [-o CASE] [-j N] [--quiet] INPUT...
+//	pdnsx ingest [-o CASE] [-j N] [--quiet] [--force] [--ports P,...] INPUT...
+//	pdnsx verify [-case CASE] [INPUT...]
 //	pdnsx query [-case CASE] [flags] name PATTERN | ip ADDR|CIDR | client ADDR|CIDR
 //	pdnsx info [-case CASE]
 //	pdnsx export [-case CASE] -format cof|csv|zeek [-o FILE]
