@@ -15,7 +15,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,9 +26,6 @@ const (
 	exitPartial = 1 // an input failed or was cut short; the rest is saved
 	exitUsage   = 2 // the command line was wrong
 )
-
-// errUsage marks a command-line mistake; its text is printed with the usage.
-var errUsage = errors.New("usage")
 
 // command is one pdnsx subcommand.
 type command struct {
