@@ -19,7 +19,9 @@ import (
 // index on name_id would fetch each record at random), each joined to its
 // lookup and name by primary key, then sorted once for the GROUP BY. A
 // record's time is its response's, or its query's for the known answers
-// of an mDNS query.
+// of an mDNS query. count is the number of responses that carried the
+// record, once each even when a response holds it in two sections (NS
+// records in the answer and authority sections, say).
 const pdnsRebuild = `
 DELETE FROM pdns_addresses;
 DELETE FROM pdns;
@@ -28,7 +30,7 @@ INSERT INTO pdns(name_id, type, class, data, time_first, time_last, count, clien
 SELECT min(r.name_id), r.type, r.class, r.data,
 	min(coalesce(l.response_time, l.query_time)),
 	max(coalesce(l.response_time, l.query_time)),
-	count(*), count(DISTINCT l.client), min(r.ttl), max(r.ttl)
+	count(DISTINCT r.lookup_id), count(DISTINCT l.client), min(r.ttl), max(r.ttl)
 FROM records AS r NOT INDEXED
 JOIN lookups AS l ON l.id = r.lookup_id
 JOIN names AS n ON n.id = r.name_id

@@ -53,7 +53,9 @@ func pdnsCase(t *testing.T) *Store {
 		{
 			answered(1, 1, "[2001:db8:1::5]:1000", time.Minute, "www.evil.example.",
 				rr(dnsextract.Answer, "www.evil.example.", 1, 120, "203.0.113.7"),
-				rr(dnsextract.Answer, "www.evil.example.", 28, 120, "2001:db8::7")),
+				rr(dnsextract.Answer, "www.evil.example.", 28, 120, "2001:db8::7"),
+				// The same record again in another section: one response still.
+				rr(dnsextract.Additional, "www.evil.example.", 28, 120, "2001:db8::7")),
 		},
 	}
 	for i, ls := range captures {

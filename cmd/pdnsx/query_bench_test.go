@@ -158,12 +158,14 @@ func BenchmarkQueries(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
+	start := time.Now()
 	info, err := store.Info(1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("case: %d lookups, %d records, %d names, %d pdns rows; questions %s %s %s %s %s",
-		info.Lookups, info.Records, info.Names, info.PDNS, q.name, q.domain, q.block, q.client,
+	b.Logf("case: %d lookups, %d records, %d names, %d pdns rows (Info: %v); "+
+		"questions %s %s %s %s %s", info.Lookups, info.Records, info.Names, info.PDNS,
+		time.Since(start).Round(time.Millisecond), q.name, q.domain, q.block, q.client,
 		info.TopNames[0].Key)
 
 	exact, _ := sqlitestore.ParseNamePattern(q.name)
