@@ -3,9 +3,11 @@ package sqlitestore
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +111,7 @@ func TestPDNSRebuild(t *testing.T) {
 	}
 	sortPDNS := func(ps []*PDNS) []*PDNS {
 		slices.SortFunc(ps, func(a, b *PDNS) int {
-			return cmpStrings(a.Name+a.Type, b.Name+b.Type)
+			return strings.Compare(a.Name+a.Type, b.Name+b.Type)
 		})
 		return ps
 	}
@@ -146,24 +148,12 @@ func TestPDNSRebuild(t *testing.T) {
 	}
 }
 
-// cmpStrings compares two strings.
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // dumpPDNS formats pdns rows for a test message.
 func dumpPDNS(ps []*PDNS) string {
-	var b bytes.Buffer
+	var b strings.Builder
 	for _, p := range ps {
-		b.WriteString(p.Name + " " + p.Type + " " + p.Data + " " + timeText(p.First) + " " +
-			timeText(p.Last) + " ")
-		b.WriteString(string(rune('0'+p.Count)) + " " + string(rune('0'+p.Clients)) + "\n")
+		fmt.Fprintf(&b, "%s %s %s %s %s count %d clients %d ttl %d-%d\n", p.Name, p.Type,
+			p.Data, timeText(p.First), timeText(p.Last), p.Count, p.Clients, p.TTLMin, p.TTLMax)
 	}
 	return b.String()
 }
@@ -235,8 +225,9 @@ func TestHintAddresses(t *testing.T) {
 			[]string{"192.0.2.10", "2001:db8::10"}},
 		{`1 svc.example. ipv4hint=192.0.2.1,192.0.2.2 port=443`,
 			[]string{"192.0.2.1", "192.0.2.2"}},
+		// An ipv4hint inside a quoted value is not one.
 		{`1 . alpn="x ipv4hint=192.0.2.9" ipv6hint="2001:db8::1,2001:db8::2"`,
-			[]string{"2001:db8::1", "2001:db8::2"}}, // an ipv4hint inside a quoted value is not one
+			[]string{"2001:db8::1", "2001:db8::2"}},
 		{`1 . ipv4hint="2001:db8::1" ipv6hint="192.0.2.1"`, nil}, // wrong families
 		{`1 . ipv4hint="300.1.1.1,192.0.2.1"`, []string{"192.0.2.1"}},
 		{`0 alias.example.`, nil},
