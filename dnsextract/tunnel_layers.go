@@ -31,7 +31,8 @@ func (b *tunnelBase) header(data []byte, n int, m mark) error {
 }
 
 // GRE (RFC 2784, keys and sequence numbers RFC 2890, PPTP's enhanced GRE
-// RFC 2637 section 4.1), decoded by gopacket.
+// RFC 2637 section 4.1), decoded by gopacket, which allocates only for the
+// source routes of RFC 1701.
 type greLayer struct {
 	layers.GRE
 	tun *tunnels
@@ -54,7 +55,8 @@ func (g *greLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	}
 	m := mark{layer: layers.LayerTypeGRE, name: "gre", next: g.Payload}
 	if g.Version == 0 && g.KeyPresent {
-		// A PPTP key holds the payload length and a per-direction call ID.
+		// Only version 0 keys: a PPTP key holds the payload length and a call
+		// ID that differs per direction.
 		m.id, m.hasID = g.Key, true
 	}
 	return g.tun.mark(m)
