@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -380,4 +381,51 @@ func TestInfo(t *testing.T) {
 	if got != want {
 		t.Errorf("info:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+// FuzzNamePattern checks that a pattern matches its own instances: the
+// name made by putting a label "x" for each "*" must satisfy the condition
+// the pattern builds (the rname comparison, or LIKE with its escapes),
+// run by SQLite on a names table holding that name. The seeds are in
+// testdata/fuzz/FuzzNamePattern.
+func FuzzNamePattern(f *testing.F) {
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("CREATE TABLE names(id INTEGER PRIMARY KEY, name TEXT, rname TEXT)"); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, pattern string) {
+		p, err := ParseNamePattern(pattern)
+		if err != nil {
+			return
+		}
+		name := pattern
+		if !strings.HasSuffix(name, ".") || strings.HasSuffix(name, `\.`) {
+			name += "."
+		}
+		labels := splitLabels(name)
+		for i, l := range labels {
+			if l == "*" {
+				labels[i] = "x"
+			}
+		}
+		instance := strings.Join(labels, ".") + "."
+		if _, err := db.Exec("DELETE FROM names; INSERT INTO names(name, rname) VALUES (?, ?)",
+			instance, reverseName(instance)); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = db.QueryRow("SELECT count(*) FROM names n WHERE "+p.cond, p.args...).Scan(&n)
+		if err != nil {
+			t.Fatalf("pattern %q: %s: %v", pattern, p.cond, err)
+		}
+		if n != 1 {
+			t.Errorf("pattern %q (%s %q) does not match its instance %q", pattern, p.cond,
+				p.args, instance)
+		}
+	})
 }
