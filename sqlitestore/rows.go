@@ -59,13 +59,14 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 // response, and those of its query when it is an unpaired (mDNS or LLMNR)
 // message, as mDNS queries carry known answers.
 func (w *Writer) addLookupRecords(id any, l *dnsextract.Lookup) error {
+	ord := 0
 	if l.Query != nil && l.Unpaired {
-		if err := w.addRecords(id, l.Query.Records); err != nil {
+		if err := w.addRecords(id, &ord, l.Query.Records); err != nil {
 			return err
 		}
 	}
 	if l.Response != nil {
-		return w.addRecords(id, l.Response.Records)
+		return w.addRecords(id, &ord, l.Response.Records)
 	}
 	return nil
 }
@@ -174,9 +175,9 @@ func (w *Writer) fillFrames(v []driver.NamedValue, m *dnsextract.Message) {
 	v[2].Value = optText(framesText(m.Frames))
 }
 
-// addRecords fills the records rows of a response; id is the boxed id of
-// its lookup.
-func (w *Writer) addRecords(id any, records []dnsextract.Record) error {
+// addRecords fills the records rows of a message; id is the boxed id of
+// its lookup, and *ord the position of the next record within the lookup.
+func (w *Writer) addRecords(id any, ord *int, records []dnsextract.Record) error {
 	for i := range records {
 		rr := &records[i]
 		name, err := w.nameID(rr.Name)
@@ -185,12 +186,14 @@ func (w *Writer) addRecords(id any, records []dnsextract.Record) error {
 		}
 		v := w.records.next()
 		v[0].Value = id
-		v[1].Value = w.section(rr.Section)
-		v[2].Value = name
-		v[3].Value = w.mnemonic(mnemonicType, rr.Type)
-		v[4].Value = w.mnemonic(mnemonicClass, rr.Class)
-		v[5].Value = w.uint32(rr.TTL)
-		v[6].Value = rr.Data
+		v[1].Value = w.int(*ord)
+		*ord++
+		v[2].Value = w.section(rr.Section)
+		v[3].Value = name
+		v[4].Value = w.mnemonic(mnemonicType, rr.Type)
+		v[5].Value = w.mnemonic(mnemonicClass, rr.Class)
+		v[6].Value = w.uint32(rr.TTL)
+		v[7].Value = rr.Data
 		w.rows++
 		if err := w.records.added(); err != nil {
 			return err

@@ -82,13 +82,15 @@ CREATE TABLE lookups(
 );
 CREATE TABLE records(
 	lookup_id INTEGER NOT NULL,
+	ord INTEGER NOT NULL,
 	section TEXT NOT NULL,
 	name_id INTEGER NOT NULL,
 	type TEXT NOT NULL,
 	class TEXT NOT NULL,
 	ttl INTEGER NOT NULL,
-	data TEXT NOT NULL
-);
+	data TEXT NOT NULL,
+	PRIMARY KEY(lookup_id, ord)
+) WITHOUT ROWID;
 CREATE TABLE malformed(
 	id INTEGER PRIMARY KEY,
 	capture_id INTEGER NOT NULL,
@@ -152,7 +154,8 @@ var (
 		"aa", "an_count", "ns_count", "ar_count", "edns_udp_size", "edns_do",
 		"edns_client_subnet", "query_size", "response_size", "query_capture_id", "query_frame",
 		"query_frames", "response_capture_id", "response_frame", "response_frames"}
-	recordColumns    = []string{"lookup_id", "section", "name_id", "type", "class", "ttl", "data"}
+	recordColumns    = []string{"lookup_id", "ord", "section", "name_id", "type", "class",
+		"ttl", "data"}
 	nameColumns      = []string{"id", "name", "rname"}
 	malformedColumns = []string{"capture_id", "frame", "frames", "time", "transport", "path",
 		"src", "src_port", "dst", "dst_port", "reason", "payload"}
@@ -164,10 +167,6 @@ const queryIndexes = `
 CREATE INDEX IF NOT EXISTS names_rname ON names(rname);
 CREATE INDEX IF NOT EXISTS lookups_qname ON lookups(qname_id);
 CREATE INDEX IF NOT EXISTS lookups_client_time ON lookups(client, query_time);
-CREATE INDEX IF NOT EXISTS lookups_capture ON lookups(capture_id);
-CREATE INDEX IF NOT EXISTS records_lookup ON records(lookup_id);
-CREATE INDEX IF NOT EXISTS records_name ON records(name_id);
-CREATE INDEX IF NOT EXISTS records_data ON records(data);
 CREATE INDEX IF NOT EXISTS malformed_capture ON malformed(capture_id);
 CREATE INDEX IF NOT EXISTS pdns_name ON pdns(name_id);
 `

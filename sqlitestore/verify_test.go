@@ -112,8 +112,8 @@ func TestCheck(t *testing.T) {
 func TestCheckIntegrity(t *testing.T) {
 	path := checkedCase(t)
 	damage(t, path, "PRAGMA writable_schema = ON",
-		`UPDATE sqlite_schema SET sql = 'CREATE INDEX records_data ON records(ttl)'
-		 WHERE name = 'records_data'`)
+		`UPDATE sqlite_schema SET sql = 'CREATE INDEX lookups_qname ON lookups(txid)'
+		 WHERE name = 'lookups_qname'`)
 	got := checkCase(t, path)
 
 	// SQLite words and counts its findings its own way.
@@ -121,8 +121,8 @@ func TestCheckIntegrity(t *testing.T) {
 		t.Fatal("Check found nothing wrong with a damaged index")
 	}
 	for _, p := range got {
-		if !strings.HasPrefix(p, "integrity_check: ") || !strings.Contains(p, "records_data") {
-			t.Errorf("problem %q does not come from integrity_check about records_data", p)
+		if !strings.HasPrefix(p, "integrity_check: ") || !strings.Contains(p, "lookups_qname") {
+			t.Errorf("problem %q does not come from integrity_check about lookups_qname", p)
 		}
 	}
 }

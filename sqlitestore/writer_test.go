@@ -384,7 +384,7 @@ func recordLines(t *testing.T, s *Store, lookupID int64) []string {
 	t.Helper()
 	rows, err := s.conn.QueryContext(context.Background(), `SELECT r.section, n.name, r.type,
 		r.class, r.ttl, r.data FROM records r JOIN names n ON n.id = r.name_id
-		WHERE r.lookup_id = ? ORDER BY r.rowid`, lookupID)
+		WHERE r.lookup_id = ? ORDER BY r.ord`, lookupID)
 	if err != nil {
 		t.Fatal(err)
 	}

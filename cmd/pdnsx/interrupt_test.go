@@ -303,7 +303,7 @@ ORDER BY c.sha256, coalesce(l.query_frame, l.response_frame), l.response_frame, 
 // whose ingest was stopped before Finish has no index on records.lookup_id,
 // so the records are gathered in one pass rather than per lookup.
 const recordDump = `SELECT r.lookup_id, r.section, n.name, r.type, r.class, r.ttl, r.data
-FROM records r JOIN names n ON n.id = r.name_id ORDER BY r.lookup_id, r.rowid`
+FROM records r JOIN names n ON n.id = r.name_id ORDER BY r.lookup_id, r.ord`
 
 // dumpLookups renders every lookup followed by its records, by capture.
 func dumpLookups(t *testing.T, db *sql.DB) map[string][]string {
