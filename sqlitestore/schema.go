@@ -154,7 +154,7 @@ var (
 		"aa", "an_count", "ns_count", "ar_count", "edns_udp_size", "edns_do",
 		"edns_client_subnet", "query_size", "response_size", "query_capture_id", "query_frame",
 		"query_frames", "response_capture_id", "response_frame", "response_frames"}
-	recordColumns    = []string{"lookup_id", "ord", "section", "name_id", "type", "class",
+	recordColumns = []string{"lookup_id", "ord", "section", "name_id", "type", "class",
 		"ttl", "data"}
 	nameColumns      = []string{"id", "name", "rname"}
 	malformedColumns = []string{"capture_id", "frame", "frames", "time", "transport", "path",
