@@ -315,56 +315,6 @@ func TestQueriesUseIndexes(t *testing.T) {
 	}
 }
 
-// TestWithoutRowidRecords runs the rebuild and the queries on the records
-// layout the writer is moving to: WITHOUT ROWID, PRIMARY KEY(lookup_id,
-// ord), no records_lookup index. Both layouts must give the same rows.
-func TestWithoutRowidRecords(t *testing.T) {
-	s := pdnsCase(t)
-	if err := s.Finish(); err != nil {
-		t.Fatal(err)
-	}
-	p, _ := ParseNamePattern("*.example")
-	before := collect(t, s.LookupsByName(p, Filter{}))
-	pdnsBefore := collect(t, s.PDNS(Filter{}))
-
-	ctx := context.Background()
-	var view string
-	err := s.conn.QueryRowContext(ctx,
-		`SELECT sql FROM sqlite_schema WHERE name = 'record_view'`).Scan(&view)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
-		`CREATE TEMP TABLE old_records AS SELECT lookup_id, row_number() OVER
-			(PARTITION BY lookup_id ORDER BY rowid) AS ord, section, name_id, type, class,
-			ttl, data FROM records`,
-		`DROP VIEW record_view`,
-		`DROP TABLE records`,
-		`CREATE TABLE records(lookup_id INTEGER NOT NULL, ord INTEGER NOT NULL,
-			section TEXT NOT NULL, name_id INTEGER NOT NULL, type TEXT NOT NULL,
-			class TEXT NOT NULL, ttl INTEGER NOT NULL, data TEXT NOT NULL,
-			PRIMARY KEY(lookup_id, ord)) WITHOUT ROWID`,
-		`INSERT INTO records SELECT * FROM old_records`,
-		view,
-	} {
-		if _, err := s.conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := s.rebuildPDNS(); err != nil {
-		t.Fatal(err)
-	}
-
-	after := collect(t, s.LookupsByName(p, Filter{}))
-	if !reflect.DeepEqual(after, before) {
-		t.Errorf("lookups differ:\nrowid layout:   %+v\nWITHOUT ROWID: %+v", before, after)
-	}
-	if got := collect(t, s.PDNS(Filter{})); !reflect.DeepEqual(got, pdnsBefore) {
-		t.Errorf("pdns rows differ:\nrowid layout:\n%s\nWITHOUT ROWID:\n%s",
-			dumpPDNS(pdnsBefore), dumpPDNS(got))
-	}
-}
-
 func TestInfo(t *testing.T) {
 	s := nameCase(t)
 	info, err := s.Info(2)
