@@ -165,6 +165,7 @@ func interruptible(stderr io.Writer) (context.Context, func()) {
 type summary struct {
 	files, failed     int
 	skipped           int
+	skippedFrames     map[string]int64 // frames not decoded, by reason
 	frames, messages  int64
 	lookups, records  int64
 	malformed, errors int64
@@ -242,7 +243,7 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	go func() { writeErr <- cw.write(events) }()
 
 	run := &runner{opts: opts, events: events, rep: rep, known: bySize(known),
-		seen: make(map[string]string)}
+		seen: make(map[string]string), skippedFrames: make(map[string]int64)}
 	run.captures(ctx, inputs)
 	run.settle(ctx.Err() != nil)
 	close(events)
@@ -252,6 +253,7 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	}
 
 	sum.frames, sum.messages = run.frames.Load(), run.messages.Load()
+	sum.skippedFrames = run.skippedFrames
 	sum.failed += int(run.failed.Load())
 	sum.errors += run.failed.Load()
 	sum.bytes = run.bytes.Load()
@@ -383,10 +385,11 @@ type runner struct {
 	rep    *reporter
 	known  map[int64][]*sqlitestore.Capture // captures already in the case, by size
 
-	mu       sync.Mutex
-	seen     map[string]string   // SHA-256 of the captures read in this run: path
-	carries  []*dnsextract.Carry // edges of the captures read whole
-	finished []settled           // the captures read, with their final rows
+	mu            sync.Mutex
+	skippedFrames map[string]int64    // frames not decoded, by reason
+	seen          map[string]string   // SHA-256 of the captures read in this run: path
+	carries       []*dnsextract.Carry // edges of the captures read whole
+	finished      []settled           // the captures read, with their final rows
 
 	frames, messages, failed, bytes, skipped atomic.Int64
 }
@@ -548,6 +551,11 @@ func (r *runner) capture(ctx context.Context, in input) {
 	r.frames.Add(stats.Frames)
 	r.messages.Add(stats.Messages)
 	r.bytes.Add(rd.BytesRead())
+	r.mu.Lock()
+	for reason, n := range stats.Skipped {
+		r.skippedFrames[reason] += n
+	}
+	r.mu.Unlock()
 	if done.Status != statusComplete {
 		r.failed.Add(1)
 		if done.Status != statusInterrupted {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,8 +146,37 @@ func (r *reporter) summary(s summary, casePath string) {
 		"%d DNS messages, %d lookups, %d records, %d malformed, %d errors\n",
 		s.files, s.failed, s.skipped, s.frames, s.messages, s.lookups, s.records, s.malformed,
 		s.errors)
+	if len(s.skippedFrames) > 0 {
+		var n int64
+		for _, c := range s.skippedFrames {
+			n += c
+		}
+		fmt.Fprintf(r.w, "pdnsx: %d frames not decoded: %s\n", n, topReasons(s.skippedFrames, 5))
+	}
 	fmt.Fprintf(r.w, "pdnsx: %.2fs, %.1f MB/s; case file %s\n", secs, rate, casePath)
 	if s.interrupted {
 		fmt.Fprintln(r.w, "pdnsx: interrupted: run the same ingest again to complete the case")
 	}
+}
+
+// topReasons lists the most frequent reasons as "reason (count)", the
+// largest first, and how many others there are.
+func topReasons(counts map[string]int64, n int) string {
+	reasons := make([]string, 0, len(counts))
+	for r := range counts {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		a, b := reasons[i], reasons[j]
+		return counts[a] > counts[b] || counts[a] == counts[b] && a < b
+	})
+	parts := make([]string, 0, n+1)
+	for i, r := range reasons {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("and %d other reasons", len(reasons)-n))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", r, counts[r]))
+	}
+	return strings.Join(parts, ", ")
 }
