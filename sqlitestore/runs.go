@@ -158,8 +158,20 @@ func (s *Store) Finish() error {
 	if err := s.rebuildPDNS(); err != nil {
 		return err
 	}
-	if err := s.exec(queryIndexes); err != nil {
+
+	// Building an index is a sort: on disk, it uses a worker thread per core.
+	restore, err := s.sortOnDisk()
+	if err != nil {
 		return err
 	}
-	return s.exec("PRAGMA optimize = 0x10002")
+	err = s.exec(queryIndexes)
+	if rerr := s.exec(restore); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return err
+	}
+
+	// Statistics for the query planner, from a sample of each index.
+	return s.exec("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")
 }
