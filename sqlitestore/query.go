@@ -277,8 +277,7 @@ func timeText(t time.Time) string { return string(appendTime(nil, t)) }
 // lookupTime is the SQL expression of a lookup's time.
 const lookupTime = "coalesce(l.query_time, l.response_time)"
 
-// resolutionColumns are the columns scanResolution reads; %s is the
-// records' order within their message.
+// resolutionColumns are the columns scanResolution reads.
 const resolutionColumns = `l.id, l.kind, l.transport, coalesce(l.client, ''),
 	coalesce(l.client_port, 0), coalesce(l.server, ''), coalesce(l.server_port, 0),
 	coalesce(l.txid, 0), coalesce(n.name, ''), coalesce(l.qtype, ''), coalesce(l.qclass, ''),
@@ -287,18 +286,14 @@ const resolutionColumns = `l.id, l.kind, l.transport, coalesce(l.client, ''),
 	l.response_time, l.response_flags, rc.path, rc.sha256, l.response_frame,
 	l.response_frames,
 	(SELECT json_group_array(json_array(an.name, a.type, a.class, a.ttl, a.data)
-		ORDER BY a.%s)
+		ORDER BY a.ord)
 	 FROM records a JOIN names an ON an.id = a.name_id
 	 WHERE a.lookup_id = l.id AND a.section = 'answer')`
 
 // resolutions runs a query of lookups with the conditions of w and f.
 func (s *Store) resolutions(w where, f Filter) iter.Seq2[*Resolution, error] {
+	query, args := resolutionQuery(w, f)
 	return func(yield func(*Resolution, error) bool) {
-		query, args, err := s.resolutionQuery(w, f)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
 		s.each(query, args, func(rows *sql.Rows) bool {
 			r, err := scanResolution(rows)
 			return yield(r, s.wrap(err)) && err == nil
@@ -312,11 +307,7 @@ func (s *Store) resolutions(w where, f Filter) iter.Seq2[*Resolution, error] {
 // that found them; the LIMIT keeps SQLite from flattening it, so that the
 // columns and the answers are read only for the lookups kept, in order,
 // and the sort holds two values a row rather than the whole row.
-func (s *Store) resolutionQuery(w where, f Filter) (string, []any, error) {
-	order, err := s.recordOrder()
-	if err != nil {
-		return "", nil, err
-	}
+func resolutionQuery(w where, f Filter) (string, []any) {
 	w = w.clone()
 	if len(f.Types) > 0 {
 		w.in("l.qtype", f.Types, false)
@@ -327,9 +318,9 @@ func (s *Store) resolutionQuery(w where, f Filter) (string, []any, error) {
 	w.window(lookupTime, lookupTime, f)
 	limit := f.Limit
 	if limit <= 0 {
-		limit = -1 // no limit, but a LIMIT all the same: see below
+		limit = -1 // no limit, but a LIMIT all the same: see above
 	}
-	query := "SELECT " + fmt.Sprintf(resolutionColumns, order) + `
+	query := "SELECT " + resolutionColumns + `
 FROM (SELECT l.id AS id, ` + lookupTime + ` AS t FROM lookups l` + w.String() + `
       ORDER BY t, l.id LIMIT ?) pick
 JOIN lookups l ON l.id = pick.id
@@ -337,23 +328,7 @@ LEFT JOIN names n ON n.id = l.qname_id
 LEFT JOIN captures qc ON qc.id = l.query_capture_id
 LEFT JOIN captures rc ON rc.id = l.response_capture_id
 ORDER BY pick.t, pick.id`
-	return query, append(w.args, limit), nil
-}
-
-// recordOrder returns the column that orders the records of a message:
-// ord where the records table has it, else the rowid, which follows the
-// order of insertion.
-func (s *Store) recordOrder() (string, error) {
-	var n int
-	err := s.conn.QueryRowContext(context.Background(),
-		`SELECT count(*) FROM pragma_table_info('records') WHERE name = 'ord'`).Scan(&n)
-	if err != nil {
-		return "", s.wrap(err)
-	}
-	if n > 0 {
-		return "ord", nil
-	}
-	return "rowid", nil
+	return query, append(w.args, limit)
 }
 
 // each runs query and calls row for each row until it returns false; fail

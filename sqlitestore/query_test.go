@@ -270,7 +270,10 @@ func TestQueriesUseIndexes(t *testing.T) {
 		uses  []string
 	}
 	lookups := func(w where) func() (string, []any, error) {
-		return func() (string, []any, error) { return s.resolutionQuery(w, window) }
+		return func() (string, []any, error) {
+			query, args := resolutionQuery(w, window)
+			return query, args, nil
+		}
 	}
 	pdns := func(w where) func() (string, []any, error) {
 		return func() (string, []any, error) { return pdnsQuery(w, window) }
