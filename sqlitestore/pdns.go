@@ -75,6 +75,10 @@ func (s *Store) rebuildPDNS() error {
 	return err
 }
 
+// sortCache is the page cache, in KiB as PRAGMA cache_size takes a negative
+// number, while the connection sorts.
+const sortCache = -16384
+
 // sortOnDisk makes the connection's large sorts spill to temporary files
 // and use a worker thread per core, and returns the statements that undo
 // it. The store keeps temporary storage in memory, where the sort of tens
@@ -82,16 +86,23 @@ func (s *Store) rebuildPDNS() error {
 // threads only with temporary files.
 func (s *Store) sortOnDisk() (restore string, err error) {
 	ctx := context.Background()
-	var store, threads int
+	var store, threads, cache int
 	err = s.conn.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&store)
 	if err == nil {
 		err = s.conn.QueryRowContext(ctx, "PRAGMA threads").Scan(&threads)
 	}
+	if err == nil {
+		err = s.conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&cache)
+	}
 	if err != nil {
 		return "", s.wrap(err)
 	}
-	err = s.exec(fmt.Sprintf("PRAGMA temp_store = FILE; PRAGMA threads = %d", runtime.NumCPU()))
-	return fmt.Sprintf("PRAGMA temp_store = %d; PRAGMA threads = %d", store, threads), err
+	// Each sorting thread may hold as much as the page cache: a smaller cache
+	// while sorting keeps the memory of an ingest flat.
+	err = s.exec(fmt.Sprintf("PRAGMA temp_store = FILE; PRAGMA threads = %d; "+
+		"PRAGMA cache_size = %d", runtime.NumCPU(), sortCache))
+	return fmt.Sprintf("PRAGMA temp_store = %d; PRAGMA threads = %d; PRAGMA cache_size = %d",
+		store, threads, cache), err
 }
 
 // addHintAddresses adds to pdns_addresses the ipv4hint and ipv6hint

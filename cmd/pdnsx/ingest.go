@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -33,6 +34,10 @@ const (
 	statusFailed      = "failed"
 	statusInterrupted = "interrupted"
 )
+
+// goMemoryLimit is the Go runtime's soft memory limit during an ingest,
+// unless GOMEMLIMIT sets another.
+const goMemoryLimit = 160 << 20
 
 // ingestOptions are the flags of "pdnsx ingest".
 type ingestOptions struct {
@@ -57,6 +62,11 @@ func runIngest(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := interruptible(stderr)
 	defer stop()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The live heap of an ingest is bounded (dnsextract's limits, a few
+		// batches in flight); a soft limit keeps the garbage from doubling it.
+		debug.SetMemoryLimit(goMemoryLimit)
+	}
 	if opts.profile != "" {
 		f, err := os.Create(opts.profile)
 		if err != nil {
@@ -237,7 +247,7 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	}
 	rep.start(total, len(inputs))
 
-	events := make(chan event, 64)
+	events := make(chan event, 16)
 	writeErr := make(chan error, 1)
 	cw := &caseWriter{w: w, store: store, rep: rep, sum: &sum}
 	go func() { writeErr <- cw.write(events) }()
