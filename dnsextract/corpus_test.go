@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"pdnsx/pcapread"
 )
 
 // corpusDir returns the shared corpus of real captures: ../shared/corpus
@@ -141,17 +139,7 @@ func corpusCounts(t *testing.T, file string, port uint16) (tcp, frag int) {
 	if port != 0 {
 		cfg.Ports = []uint16{port}
 	}
-	c := &collector{}
-	x := New(cfg, c)
-	r, err := pcapread.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for r.Next() {
-		x.Frame(0, r.Frame())
-	}
-	x.Close()
+	c, _ := extractFiles(t, cfg, file)
 	for _, l := range c.lookups {
 		for _, m := range []*Message{l.Query, l.Response} {
 			switch {

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"pdnsx/pcapread"
 )
 
 // corpusUDPDifferences lists where pdnsx and tshark legitimately count the
@@ -93,17 +91,7 @@ func corpusUDPCount(t *testing.T, file string, port uint16) int {
 	if port != 0 {
 		cfg.Ports = []uint16{port}
 	}
-	c := &collector{}
-	x := New(cfg, c)
-	r, err := pcapread.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for r.Next() {
-		x.Frame(0, r.Frame())
-	}
-	x.Close()
+	c, _ := extractFiles(t, cfg, file)
 
 	n := 0
 	seen := make(map[FrameRef]bool)
