@@ -2,12 +2,12 @@ package dnsextract
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"pdnsx/internal/corpus"
 	"pdnsx/pcapread"
 )
 
@@ -41,12 +41,10 @@ func udpPayloads(t testing.TB, patterns ...string) [][]byte {
 
 func dnsPort(p uint16) bool { return p == portDNS || p == portMDNS || p == portLLMNR }
 
-// sharedCorpus returns ../shared/corpus, or "" when it is absent.
+// sharedCorpus returns the shared corpus of real captures, or "" when it is
+// absent.
 func sharedCorpus() string {
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		return ""
-	}
+	dir, _ := corpus.Dir()
 	return dir
 }
 

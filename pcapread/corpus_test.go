@@ -10,33 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"pdnsx/internal/corpus"
 )
 
-// corpusDir returns the shared corpus of real captures: ../shared/corpus
-// relative to the repository root. It skips the test when it is absent.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.tsv")); err != nil {
-		t.Skipf("skipping: shared corpus not available (%v)", err)
-	}
-	return corpus
-}
+// corpusDir returns the shared corpus of real captures, or skips the test
+// when it is absent.
+func corpusDir(t testing.TB) string { return corpus.DirOrSkip(t) }
 
 // corpusEntry is a row of MANIFEST.tsv.
 type corpusEntry struct {
