@@ -48,18 +48,26 @@ import (
 //     that file, when the previous file left a response to the same
 //     transaction and question unpaired (a response captured before its
 //     query): one pass pairs the query with the earlier response;
-//   - the limits: holding stops once MaxPending messages are held, a stream
-//     head beyond maxHeadBytes ends where it stands, and the stream and
-//     fragment limits apply to each Extractor alone;
+//   - the limits: holding stops once MaxPending messages, or their weight
+//     in memory (see Config.MaxPending), are held; a stream head beyond
+//     maxHeadBytes, or beyond maxHeadTotalBytes for all heads, ends where it
+//     stands; datagrams beyond the fragment limits are not handed over from
+//     the opening window; and the stream and fragment limits apply to each
+//     Extractor alone;
 //   - acknowledgements are not carried: a hole at a cut is established when
 //     the stream ends rather than when acknowledged, and a stream the next
 //     file's Extractor framed differently (a false message boundary) is
 //     reported as cut where the two meet.
 
-// Bounds of what an Extractor keeps for a Carry.
+// Bounds of what an Extractor keeps for a Carry. The total for stream heads
+// counts the bookkeeping of each head and segment as well as the bytes, so
+// that heads of many streams, or of many tiny or empty segments, stay within
+// it too.
 const (
 	maxHeadBytes      = 256 << 10 // bytes recorded for one stream head
-	maxHeadTotalBytes = 32 << 20  // bytes recorded for all stream heads
+	maxHeadTotalBytes = 32 << 20  // memory of all stream heads, bookkeeping included
+	headCost          = 256       // bookkeeping of one stream head
+	headSegmentCost   = 128       // bookkeeping of one recorded segment
 )
 
 // Carry holds the edges of one piece of a capture, handed over by
@@ -153,24 +161,38 @@ type edges struct {
 	nowRef  FrameRef
 	timeout time.Duration
 
-	held      []heldMessage
-	chains    map[transaction]time.Time // held transactions: latest time held
-	pruned    time.Time
-	heads     []*streamHead // ended heads
-	headBytes int
-	datagrams []*datagram // incomplete datagrams handed over
-	ending    bool        // Carry is collecting the tails
-	replay    packet
+	held       []heldMessage
+	heldWeight int                       // weight of the held messages, bounded as the pairer's
+	chains     map[transaction]time.Time // held transactions: latest time held
+	pruned     time.Time
+	heads      []*streamHead // ended heads
+	headBytes  int           // memory of all heads, counted against maxHeadTotalBytes
+	datagrams  []*datagram   // incomplete datagrams handed over
+	dgBytes    int           // fragment bytes of the datagrams handed over
+	ending     bool          // Carry is collecting the tails
+	replay     packet
 }
 
 // keepsDatagram says whether an incomplete datagram being dropped is to be
 // handed over rather than reported: at the end of the capture, and in the
 // opening window, where the previous capture may hold its other fragments.
-func (e *edges) keepsDatagram(d *datagram) bool {
+// In the window, at most as many datagrams and bytes as the fragment limits
+// allow are handed over; the others are reported at once.
+func (e *edges) keepsDatagram(d *datagram, limits fragLimits) bool {
 	if !e.started || e.until.IsZero() {
 		return false
 	}
-	return e.ending || (d.state == fragCollecting && d.start.Before(e.until))
+	if e.ending {
+		return true
+	}
+	return d.state == fragCollecting && d.start.Before(e.until) &&
+		len(e.datagrams) < limits.datagrams && e.dgBytes+d.bytes <= limits.bytes
+}
+
+// keepDatagram hands over an incomplete datagram taken out of the table.
+func (e *edges) keepDatagram(d *datagram) {
+	e.datagrams = append(e.datagrams, d)
+	e.dgBytes += d.bytes
 }
 
 // clock notes a frame's time; the first opens the window.
@@ -190,10 +212,11 @@ func (e *edges) clock(capture int, f time.Time, number int64) {
 // Carry when the previous capture may hold its other half.
 func (x *Extractor) offer(m *Message, transport Transport, path string) {
 	e := &x.edges
-	if e.on && len(e.held) < x.pairs.limit {
+	if e.on && len(e.held) < x.pairs.limit && e.heldWeight < x.pairs.maxWeight {
 		key := transactionOf(m, transport, path)
 		if e.holds(key, m, x.pairs) {
 			e.held = append(e.held, heldMessage{m, transport, path})
+			e.heldWeight += weight(m)
 			if last, ok := e.chains[key]; !ok || m.Time.After(last) {
 				e.chains[key] = m.Time
 			}
@@ -263,7 +286,7 @@ func (p *pairer) takeAll() []*waiting {
 	}
 	clear(p.byKey)
 	clear(p.queue)
-	p.queue, p.head, p.count = p.queue[:0], 0, 0
+	p.queue, p.head, p.count, p.weight = p.queue[:0], 0, 0, 0
 	return out
 }
 
@@ -271,8 +294,9 @@ func (p *pairer) takeAll() []*waiting {
 // opening window.
 func (x *Extractor) startHead(s *stream, p *packet) {
 	e := &x.edges
-	if e.on && p.time.Before(e.until) && e.headBytes < maxHeadTotalBytes {
+	if e.on && p.time.Before(e.until) && e.headBytes+headCost <= maxHeadTotalBytes {
 		s.head = &streamHead{key: s.key}
+		e.headBytes += headCost
 	}
 }
 
@@ -281,8 +305,8 @@ func (x *Extractor) startHead(s *stream, p *packet) {
 // boundary from there.
 func (x *Extractor) recordHead(s *stream, p *packet) {
 	h := s.head
-	if h.bytes+len(p.payload) > maxHeadBytes ||
-		x.edges.headBytes+len(p.payload) > maxHeadTotalBytes {
+	cost := len(p.payload) + headSegmentCost
+	if h.bytes+len(p.payload) > maxHeadBytes || x.edges.headBytes+cost > maxHeadTotalBytes {
 		x.endHead(s, headFlush, s.seq, s.seq, "stream head too long to carry")
 		x.tcp.clear(s)
 		s.synced, s.skip, s.cut, s.cause = false, 0, nil, causeMidstream
@@ -293,7 +317,7 @@ func (x *Extractor) recordHead(s *stream, p *packet) {
 		time: p.time, syn: p.syn, fin: p.fin, rst: p.rst,
 	})
 	h.bytes += len(p.payload)
-	x.edges.headBytes += len(p.payload)
+	x.edges.headBytes += cost
 }
 
 // handOver ends the head of s once the opening window is over and the
@@ -534,6 +558,7 @@ func (x *Extractor) adopt(s *stream) {
 	t.streams[s.key] = s
 	t.pushBack(s)
 	t.bytes += s.buffered() + s.oooLen
+	t.segments += len(s.spans) + len(s.ooo)
 	t.enforce(x, s)
 }
 

@@ -75,10 +75,15 @@ type frameDecoder struct {
 
 	pathBuf []byte
 	vlans   [4]uint16
-	paths   map[string]string // interned encapsulation paths
+	paths   map[string]string // interned encapsulation paths, at most maxInternedPaths
 
 	tun tunnels // tunnel and uncommon link layers (tunnel.go)
 }
+
+// maxInternedPaths bounds the encapsulation paths without tunnels interned
+// (VLAN IDs make up to 2^24 of them), and those the fragment table extends;
+// a table restarts when full.
+const maxInternedPaths = 4096
 
 func newFrameDecoder() *frameDecoder {
 	d := &frameDecoder{
@@ -249,6 +254,9 @@ func (d *frameDecoder) path(frame []byte) string {
 	d.pathBuf = b
 	if s, ok := d.paths[string(b)]; ok {
 		return s
+	}
+	if len(d.paths) >= maxInternedPaths {
+		clear(d.paths)
 	}
 	s := string(b)
 	d.paths[s] = s

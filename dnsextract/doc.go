@@ -39,13 +39,15 @@
 //     message cut by a hole, are reported as malformed with their frames; a
 //     message lost whole in a hole leaves no trace.
 //   - A hole is established when the peer acknowledges bytes never seen,
-//     when 128 KiB wait behind it, or when the stream ends. A capture merged
+//     when 128 KiB wait behind it (each segment waiting counts 96 bytes
+//     besides its data), or when the stream ends. A capture merged
 //     from several interfaces, where data may come after its acknowledgement,
 //     shows false holes there. Retransmitted bytes that differ from the first
 //     copy are ignored.
-//   - At most 65536 streams and 64 MiB of stream data are kept; beyond, the
-//     least recently active stream is dropped and its incomplete message
-//     reported. A stream idle for PairTimeout of capture time is dropped.
+//   - At most 65536 streams and 64 MiB of stream data are kept, each
+//     segment buffered counting 96 bytes besides its data; beyond, the least
+//     recently active stream is dropped and its incomplete message reported.
+//     A stream idle for PairTimeout of capture time is dropped.
 //   - A datagram waits 30 s of capture time for its fragments; at most 4096
 //     datagrams, 64 between two addresses and 16 MiB are kept, the oldest
 //     dropped beyond. Its fragments are kept until the first fragment shows
@@ -53,6 +55,15 @@
 //     Fragments that overlap with different bytes reject the datagram. An
 //     incomplete datagram is reported as malformed when its first fragment
 //     showed a DNS port, else counted in Stats.Skipped.
+//   - At most Config.MaxPending messages wait to be paired, weighing about
+//     MaxPending KiB in all, and at most 64 of one transaction (the same
+//     flow, encapsulation and ID: a query retransmitted from the same port);
+//     beyond, the oldest is reported alone.
+//
+// BUG: The fragment limits count the fragments' data only. Each fragment
+// kept costs about 90 bytes besides, so that a flood of 8-byte fragments
+// may hold some 270 MiB within the 16 MiB, and as much again handed over
+// from the opening window of a Carry.
 //
 // Limits of tunnel decoding:
 //

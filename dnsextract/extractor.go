@@ -29,8 +29,11 @@ type Config struct {
 	// PairTimeout is how long, in capture time, a query waits for its
 	// response (and a response for a query captured after it).
 	PairTimeout time.Duration
-	// MaxPending bounds the messages waiting to be paired; beyond it the
-	// oldest is reported alone.
+	// MaxPending bounds the messages waiting to be paired, in number and in
+	// memory: they may take about MaxPending KiB in all (a query takes
+	// about 1 KiB, a response with many records much more). Beyond either
+	// bound the oldest is reported alone. The messages held back in the
+	// opening window of a Carry (see Stitch) are bounded alike.
 	MaxPending int
 }
 

@@ -199,6 +199,9 @@ func (f *fragTable) pathFor(base string, t Transport) string {
 	if s, ok := f.paths[k]; ok {
 		return s
 	}
+	if len(f.paths) >= maxInternedPaths {
+		clear(f.paths)
+	}
 	s := base + "/" + t.String()
 	f.paths[k] = s
 	return s
@@ -538,9 +541,9 @@ func (f *fragTable) flush(x *Extractor) {
 // reported as malformed with what arrived of it; the fragments of any other
 // are counted as skipped.
 func (f *fragTable) drop(x *Extractor, d *datagram, why string) {
-	if x.edges.keepsDatagram(d) {
+	if x.edges.keepsDatagram(d, f.limits) {
 		f.detach(d)
-		x.edges.datagrams = append(x.edges.datagrams, d)
+		x.edges.keepDatagram(d)
 		return
 	}
 	defer f.remove(d)

@@ -17,33 +17,61 @@ type transaction struct {
 	id        uint16
 }
 
+// maxPerTransaction bounds the messages of one transaction waiting at once
+// (a query retransmitted with the same ID from the same port, or responses
+// to it); beyond it the oldest of them is emitted alone, so that pairing a
+// message never scans more than that many.
+const maxPerTransaction = 64
+
+// Memory of the messages waiting to be paired, as weight estimates it.
+const (
+	pendingWeight = 1 << 10 // allowed per message of the limit, on average
+	messageCost   = 768     // a message, its frames and its place in the pairer
+	recordCost    = 80      // a record, besides its data
+)
+
+// weight estimates the memory a decoded message holds while it waits: a few
+// hundred bytes for a query, up to some hundreds of KiB for a response of
+// thousands of records.
+func weight(m *Message) int {
+	w := messageCost + len(m.QName) + 16*len(m.Frames)
+	for i := range m.Records {
+		w += recordCost + len(m.Records[i].Data)
+	}
+	return w
+}
+
 // waiting is a message held until its other half arrives or it expires.
 type waiting struct {
-	key  transaction
-	msg  *Message
-	done bool // paired or emitted; left in the queue as a tombstone
+	key    transaction
+	msg    *Message
+	weight int
+	done   bool // paired or emitted; left in the queue as a tombstone
 }
 
 // pairer pairs queries with responses, in either capture order. Messages wait
-// at most timeout of capture time, and at most limit wait at once; beyond
-// that the oldest is emitted alone.
+// at most timeout of capture time, at most limit wait at once, and they weigh
+// at most limit times pendingWeight; beyond that the oldest is emitted alone.
 type pairer struct {
-	timeout time.Duration
-	limit   int
-	emit    func(*Lookup)
+	timeout   time.Duration
+	limit     int
+	maxWeight int
+	emit      func(*Lookup)
 
-	byKey map[transaction][]*waiting
-	queue []*waiting // arrival order, for expiry
-	head  int        // first live position in queue
-	count int        // messages waiting
+	byKey  map[transaction][]*waiting
+	queue  []*waiting // arrival order, for expiry
+	head   int        // first live position in queue
+	count  int        // messages waiting
+	weight int        // their weight
 }
 
 func newPairer(timeout time.Duration, limit int, emit func(*Lookup)) *pairer {
 	return &pairer{
-		timeout: timeout,
-		limit:   limit,
-		emit:    emit,
-		byKey:   make(map[transaction][]*waiting),
+		timeout:   timeout,
+		limit:     limit,
+		maxWeight: limit * pendingWeight,
+		emit:      emit,
+		byKey:     make(map[transaction][]*waiting),
 	}
 }
 
@@ -67,11 +95,16 @@ func (p *pairer) add(m *Message, transport Transport, path string) {
 		return
 	}
 
-	w := &waiting{key: key, msg: m}
-	p.byKey[key] = append(p.byKey[key], w)
+	w := &waiting{key: key, msg: m, weight: weight(m)}
+	list := append(p.byKey[key], w)
+	p.byKey[key] = list
 	p.queue = append(p.queue, w)
 	p.count++
-	for p.count > p.limit {
+	p.weight += w.weight
+	if len(list) > maxPerTransaction {
+		p.drop(list[0])
+	}
+	for p.count > p.limit || p.weight > p.maxWeight {
 		p.expireOne()
 	}
 }
@@ -104,6 +137,7 @@ func (p *pairer) take(key transaction, m *Message) *waiting {
 	}
 	w.done = true
 	p.count--
+	p.weight -= w.weight
 	return w
 }
 
@@ -169,6 +203,7 @@ func (p *pairer) drop(w *waiting) {
 	}
 	w.done = true
 	p.count--
+	p.weight -= w.weight
 
 	l := &Lookup{
 		Transport: w.key.transport, Path: w.key.path,

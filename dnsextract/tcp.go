@@ -26,7 +26,9 @@ import (
 // and framing goes on after the hole: at once when the cut message's length
 // was known, else from the next plausible message boundary.
 
-// tcpLimits bounds TCP reassembly; tests lower them.
+// tcpLimits bounds TCP reassembly; tests lower them. The bytes limits count
+// segmentCost for each segment besides its bytes, so that they bound the
+// memory of streams of tiny segments too.
 type tcpLimits struct {
 	streams    int    // streams at once; beyond it the least recently active is dropped
 	bytes      int    // bytes buffered across all streams
@@ -34,6 +36,10 @@ type tcpLimits struct {
 	hunt       int    // bytes examined per stream while looking for a message boundary
 	ahead      uint32 // a segment further ahead than this is a hole, not a wait
 }
+
+// segmentCost is the bookkeeping of a segment whose bytes are buffered: the
+// span that records its frame, or the copy that waits behind a hole.
+const segmentCost = 96
 
 var defaultTCPLimits = tcpLimits{
 	streams:    1 << 16,
@@ -114,6 +120,7 @@ type tcpTable struct {
 	front, back *stream // least recently active first
 	n           int
 	bytes       int // buffered in all streams, in order and out of order
+	segments    int // segments that brought them: spans and held segments
 	idle        time.Duration
 	limits      tcpLimits
 	pk          packet // scratch for messages and reports
@@ -268,7 +275,7 @@ func (x *Extractor) hold(s *stream, seq uint32, data []byte, refs []FrameRef,
 		x.holdPiece(s, len(s.ooo), seq+uint32(cur-lo), data[cur-lo:], refs, at)
 	}
 
-	for s.oooLen > x.tcp.limits.outOfOrder && len(s.ooo) > 0 {
+	for s.oooLen+segmentCost*len(s.ooo) > x.tcp.limits.outOfOrder && len(s.ooo) > 0 {
 		first := &s.ooo[0]
 		x.hole(s, first.seq, first.refs[0], first.time)
 		x.drain(s)
@@ -284,6 +291,7 @@ func (x *Extractor) holdPiece(s *stream, i int, seq uint32, data []byte, refs []
 	s.ooo = slices.Insert(s.ooo, i, q)
 	s.oooLen += len(data)
 	x.tcp.bytes += len(data)
+	x.tcp.segments++
 }
 
 // drain delivers the waiting segments that the next expected byte has
@@ -298,6 +306,7 @@ func (x *Extractor) drain(s *stream) {
 		s.ooo = slices.Delete(s.ooo, 0, 1)
 		s.oooLen -= len(q.data)
 		x.tcp.bytes -= len(q.data)
+		x.tcp.segments--
 		if int64(-d) < int64(len(q.data)) {
 			x.deliver(s, q.data[-d:], q.refs, q.time)
 		}
@@ -621,6 +630,7 @@ func (t *tcpTable) append(s *stream, data []byte, refs []FrameRef, at time.Time)
 		s.spans = append(s.spans, span{start, start + int64(len(data)), ref, at})
 	}
 	t.bytes += len(data)
+	t.segments += len(refs)
 }
 
 // consume drops the first n buffered bytes.
@@ -633,6 +643,7 @@ func (t *tcpTable) consume(s *stream, n int) {
 	for k < len(s.spans) && s.spans[k].end <= s.pos {
 		k++
 	}
+	t.segments -= k
 	s.spans = s.spans[:copy(s.spans, s.spans[k:])]
 	if s.off == len(s.buf) {
 		s.buf, s.off = s.buf[:0], 0
@@ -645,6 +656,7 @@ func (t *tcpTable) consume(s *stream, n int) {
 // clear drops the buffered bytes without reporting them.
 func (t *tcpTable) clear(s *stream) {
 	t.consume(s, s.buffered())
+	t.segments -= len(s.spans)
 	s.spans, s.scan = s.spans[:0], 0
 }
 
@@ -685,10 +697,10 @@ func (t *tcpTable) expire(x *Extractor, now time.Time) {
 	}
 }
 
-// enforce drops the least recently active streams while the bytes buffered
-// exceed the limit; s, being served, goes last.
+// enforce drops the least recently active streams while what they buffer
+// exceeds the limit; s, being served, goes last.
 func (t *tcpTable) enforce(x *Extractor, s *stream) {
-	for t.bytes > t.limits.bytes {
+	for t.memory() > t.limits.bytes {
 		victim := t.front
 		if victim == s {
 			victim = s.next
@@ -701,6 +713,9 @@ func (t *tcpTable) enforce(x *Extractor, s *stream) {
 		x.dropStream(victim, "stream evicted")
 	}
 }
+
+// memory returns what the streams buffer, counted against limits.bytes.
+func (t *tcpTable) memory() int { return t.bytes + segmentCost*t.segments }
 
 // touch records activity on s at p's time.
 func (t *tcpTable) touch(s *stream, p *packet) {
@@ -723,6 +738,7 @@ func (t *tcpTable) remove(s *stream) {
 // detach takes s out of the table with what it holds.
 func (t *tcpTable) detach(s *stream) {
 	t.bytes -= s.buffered() + s.oooLen
+	t.segments -= len(s.spans) + len(s.ooo)
 	delete(t.streams, s.key)
 	t.unlink(s)
 	if s.peer != nil {

@@ -19,10 +19,11 @@ import (
 
 // Limits of the wire format (RFC 1035 section 2.3.4) and of the decoder.
 const (
-	maxNameWire    = 255 // octets of a name on the wire
-	maxPointers    = 126 // compression pointers followed in one name, as miekg/dns allows
-	maxInterned    = 1 << 18
-	maxCachedRdata = 512 // longer record data is formatted each time
+	maxNameWire    = 255      // octets of a name on the wire
+	maxPointers    = 126      // compression pointers followed in one name, as miekg/dns allows
+	maxInterned    = 1 << 18  // strings in each cache; it restarts when full
+	maxCacheBytes  = 32 << 20 // bytes of the strings in each cache, likewise
+	maxCachedRdata = 512      // longer record data is formatted each time
 )
 
 // Errors of the wire decoder. Each names what was wrong; wireError adds where.
@@ -48,11 +49,13 @@ func (e *wireError) Unwrap() error { return e.err }
 // across messages and is not safe for concurrent use; the zero value keeps
 // none.
 type wireDecoder struct {
-	names map[string]string // wire-decoded presentation name: interned string
-	rdata map[string]string // type and raw record data: presentation
-	buf   []byte            // scratch for names
-	key   []byte            // scratch for rdata keys
-	seen  []decoded         // names read in the current message
+	names      map[string]string // wire-decoded presentation name: interned string
+	rdata      map[string]string // type and raw record data: presentation
+	nameBytes  int               // bytes of the strings in names
+	rdataBytes int               // bytes of the keys and strings in rdata
+	buf        []byte            // scratch for names
+	key        []byte            // scratch for rdata keys
+	seen       []decoded         // names read in the current message
 }
 
 func newWireDecoder() *wireDecoder {
@@ -301,10 +304,12 @@ func (d *wireDecoder) cached(typ uint16, rd []byte, format func() string) string
 	if s == "" || d.rdata == nil {
 		return s
 	}
-	if len(d.rdata) >= maxInterned {
+	if len(d.rdata) >= maxInterned || d.rdataBytes+len(key)+len(s) > maxCacheBytes {
 		clear(d.rdata)
+		d.rdataBytes = 0
 	}
 	d.rdata[string(key)] = s
+	d.rdataBytes += len(key) + len(s)
 	return s
 }
 
@@ -461,11 +466,13 @@ func (d *wireDecoder) intern(b []byte) string {
 	if d.names == nil {
 		return string(b)
 	}
-	if len(d.names) >= maxInterned {
+	if len(d.names) >= maxInterned || d.nameBytes+len(b) > maxCacheBytes {
 		clear(d.names)
+		d.nameBytes = 0
 	}
 	s := string(b)
 	d.names[s] = s
+	d.nameBytes += len(s)
 	return s
 }
 
