@@ -19,7 +19,7 @@ const (
 // Defaults for Config's zero fields.
 const (
 	DefaultPairTimeout = 30 * time.Second
-	DefaultMaxPending  = 1 << 18
+	DefaultMaxPending  = 1 << 16 // 64 MiB of waiting messages, as many held back by a Carry
 )
 
 // Config tunes an Extractor. The zero value is ready to use.
