@@ -94,9 +94,24 @@ type PDNS struct {
 // LookupsByName returns the lookups whose question name matches p, in time
 // order.
 func (s *Store) LookupsByName(p NamePattern, f Filter) iter.Seq2[*Resolution, error] {
+	if p.cond == "" {
+		return failed[*Resolution](errNoPattern)
+	}
 	var w where
 	w.add("l.qname_id IN (SELECT id FROM names n WHERE "+p.cond+")", p.args...)
 	return s.resolutions(w, f)
+}
+
+// errNoPattern is the error of a query given a NamePattern that
+// ParseNamePattern did not return.
+var errNoPattern = errors.New("sqlitestore: name pattern not made by ParseNamePattern")
+
+// failed returns a sequence of the single error err.
+func failed[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
 }
 
 // LookupsByClient returns the lookups of the clients in p (a single
@@ -134,6 +149,9 @@ func (s *Store) Lookups(f Filter) iter.Seq2[*Resolution, error] {
 // PDNSByName returns the pdns rows whose owner name matches p, in the
 // order of their first time seen.
 func (s *Store) PDNSByName(p NamePattern, f Filter) iter.Seq2[*PDNS, error] {
+	if p.cond == "" {
+		return failed[*PDNS](errNoPattern)
+	}
 	var w where
 	w.add("p.name_id IN (SELECT id FROM names n WHERE "+p.cond+")", p.args...)
 	return s.pdnsRows(w, f)

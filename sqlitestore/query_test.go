@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -135,6 +136,20 @@ func TestLookupsByName(t *testing.T) {
 				t.Errorf("names %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestZeroNamePattern(t *testing.T) {
+	s := newCase(t)
+	for _, err := range s.LookupsByName(NamePattern{}, Filter{}) {
+		if !errors.Is(err, errNoPattern) {
+			t.Errorf("LookupsByName(NamePattern{}) error %v, want errNoPattern", err)
+		}
+	}
+	for _, err := range s.PDNSByName(NamePattern{}, Filter{}) {
+		if !errors.Is(err, errNoPattern) {
+			t.Errorf("PDNSByName(NamePattern{}) error %v, want errNoPattern", err)
+		}
 	}
 }
 
