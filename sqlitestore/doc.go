@@ -1,9 +1,11 @@
 // Package sqlitestore keeps a pdnsx case file: one SQLite database holding
 // the runs, captures, lookups, records and malformed payloads of an
-// investigation. It owns the schema and its version, decides which files
-// it may open, writes through a single batched Writer and (later) answers
-// the read queries. It knows SQL and nothing of packets: it takes the
-// plain types of package dnsextract and never prints.
+// investigation, and the passive DNS summary built from them. It owns the
+// schema and its version, decides which files it may open, writes through a
+// single batched Writer, rebuilds the summary and the query indexes when an
+// ingest ends (Finish), and answers the read queries of pdnsx query, info and
+// export. It knows SQL and nothing of packets: it takes the plain types of
+// package dnsextract and never prints.
 //
 // # The file
 //
