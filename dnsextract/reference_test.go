@@ -1,7 +1,6 @@
 package dnsextract
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/miekg/dns"
@@ -16,18 +15,7 @@ func referenceDecode(payload []byte) (*Message, error) {
 	var msg dns.Msg
 	err := msg.Unpack(payload)
 
-	m := &Message{
-		Size:    len(payload),
-		ID:      binary.BigEndian.Uint16(payload[0:]),
-		Flags:   binary.BigEndian.Uint16(payload[2:]),
-		QDCount: binary.BigEndian.Uint16(payload[4:]),
-		ANCount: binary.BigEndian.Uint16(payload[6:]),
-		NSCount: binary.BigEndian.Uint16(payload[8:]),
-		ARCount: binary.BigEndian.Uint16(payload[10:]),
-	}
-	m.Response = m.Flags&0x8000 != 0
-	m.Opcode = uint8(m.Flags>>11) & 0x0f
-	m.Rcode = m.Flags & 0x000f
+	m := messageHeader(payload)
 	if len(msg.Question) > 0 {
 		q := msg.Question[0]
 		m.QName, m.QType, m.QClass = q.Name, q.Qtype, q.Qclass

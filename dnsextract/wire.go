@@ -76,18 +76,7 @@ func (d *wireDecoder) decode(payload []byte) (*Message, error) {
 	if len(payload) < headerLen {
 		return nil, errShortHeader
 	}
-	m := &Message{
-		Size:    len(payload),
-		ID:      binary.BigEndian.Uint16(payload[0:]),
-		Flags:   binary.BigEndian.Uint16(payload[2:]),
-		QDCount: binary.BigEndian.Uint16(payload[4:]),
-		ANCount: binary.BigEndian.Uint16(payload[6:]),
-		NSCount: binary.BigEndian.Uint16(payload[8:]),
-		ARCount: binary.BigEndian.Uint16(payload[10:]),
-	}
-	m.Response = m.Flags&0x8000 != 0
-	m.Opcode = uint8(m.Flags>>11) & 0x0f
-	m.Rcode = m.Flags & 0x000f
+	m := messageHeader(payload)
 	if d.seen == nil {
 		d.seen = make([]decoded, 0, 16)
 	}
@@ -101,6 +90,24 @@ func (d *wireDecoder) decode(payload []byte) (*Message, error) {
 		return m, err
 	}
 	return m, d.records(m, payload, off)
+}
+
+// messageHeader returns a message holding the fixed header of payload, which
+// is at least headerLen bytes (RFC 1035 section 4.1.1).
+func messageHeader(payload []byte) *Message {
+	m := &Message{
+		Size:    len(payload),
+		ID:      binary.BigEndian.Uint16(payload[0:]),
+		Flags:   binary.BigEndian.Uint16(payload[2:]),
+		QDCount: binary.BigEndian.Uint16(payload[4:]),
+		ANCount: binary.BigEndian.Uint16(payload[6:]),
+		NSCount: binary.BigEndian.Uint16(payload[8:]),
+		ARCount: binary.BigEndian.Uint16(payload[10:]),
+	}
+	m.Response = m.Flags&0x8000 != 0
+	m.Opcode = uint8(m.Flags>>11) & 0x0f
+	m.Rcode = m.Flags & 0x000f
+	return m
 }
 
 // questions reads the question section; the message keeps the first.

@@ -1,8 +1,5 @@
 package pcapread
 
-// This file is the contract the rest of pdnsx builds on. The implementation
-// lives beside it.
-
 import (
 	"errors"
 	"fmt"
@@ -96,24 +93,3 @@ type Info struct {
 	Frames      int64      // frames yielded so far
 	First, Last time.Time  // times of the first and last frames yielded
 }
-
-// The Reader API, implemented in reader.go:
-//
-//	func Open(path string) (*Reader, error)
-//	    Opens a file. It fails only when the file cannot be opened; format
-//	    problems (including ErrNotCapture) surface through Next and Err, so
-//	    that the caller still gets Info (size, SHA-256) for a bad file.
-//	func NewReader(r io.Reader, name string) *Reader
-//	    Reads from r; name is used in errors.
-//	func (r *Reader) Next() bool
-//	    Advances to the next frame. False at the end or on error.
-//	func (r *Reader) Frame() *Frame
-//	    The current frame; its Data is reused by the next call to Next.
-//	func (r *Reader) Err() error
-//	    Nil at a clean end of file, else a *FormatError or an I/O error.
-//	    After an error, the rest of the file is still read through the hash,
-//	    so Info().SHA256 and Size always cover the whole file.
-//	func (r *Reader) Info() Info
-//	func (r *Reader) BytesRead() int64
-//	    Bytes consumed from the file so far; safe to call from another goroutine.
-//	func (r *Reader) Close() error
