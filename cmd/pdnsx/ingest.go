@@ -294,15 +294,12 @@ type caseWriter struct {
 	store *sqlitestore.Store
 	rep   *reporter
 	sum   *summary
-
-	started map[int]*sqlitestore.Capture // by capture index, with their row ids
 }
 
 // write feeds the writer from events until the channel closes. After a write
 // error it keeps draining, so that workers never block, and reports the first
 // error.
 func (cw *caseWriter) write(events <-chan event) error {
-	cw.started = make(map[int]*sqlitestore.Capture)
 	var first error
 	for ev := range events {
 		if first == nil {
@@ -319,7 +316,6 @@ func (cw *caseWriter) write(events <-chan event) error {
 func (cw *caseWriter) apply(ev event) error {
 	switch ev.kind {
 	case evStart:
-		cw.started[ev.index] = ev.capture
 		return cw.w.StartCapture(ev.index, ev.capture)
 	case evLookups:
 		cw.sum.lookups += int64(len(ev.lookups))
