@@ -139,15 +139,22 @@ func WriteResolverBench(w io.Writer, opt BenchOptions) (BenchTruth, error) {
 
 	d := newDNSStream(opt.Seed, benchStart, pairs, resolverClients, resolverNames, resolverGap)
 	bt := BenchTruth{Kind: BenchResolver, Seed: opt.Seed, Compression: opt.Compression}
-	for {
-		if _, ok := d.nextTime(); !ok {
-			break
-		}
-		if err := out.dnsFrame(d, &bt); err != nil {
-			return BenchTruth{}, err
-		}
+	if err := out.drainDNS(d, &bt); err != nil {
+		return BenchTruth{}, err
 	}
 	return out.finish(&bt, d)
+}
+
+// drainDNS writes the frames left in d.
+func (o *benchOutput) drainDNS(d *dnsStream, bt *BenchTruth) error {
+	for {
+		if _, ok := d.nextTime(); !ok {
+			return nil
+		}
+		if err := o.dnsFrame(d, bt); err != nil {
+			return err
+		}
+	}
 }
 
 // dnsFrame writes the next frame of d.
@@ -193,13 +200,8 @@ func WriteGatewayBench(w io.Writer, opt BenchOptions) (BenchTruth, error) {
 	}
 
 	d.stop()
-	for {
-		if _, ok := d.nextTime(); !ok {
-			break
-		}
-		if err := out.dnsFrame(d, &bt); err != nil {
-			return BenchTruth{}, err
-		}
+	if err := out.drainDNS(d, &bt); err != nil {
+		return BenchTruth{}, err
 	}
 	return out.finish(&bt, d)
 }
