@@ -1,8 +1,8 @@
 package sqlitestore
 
 import (
-	"database/sql/driver"
-	"fmt"
+	"encoding/binary"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -11,13 +11,12 @@ import (
 
 // batch buffers the rows of one table and inserts them through a bulk
 // statement: the rows of a batch cross into SQLite in one cgo call, where
-// database/sql would pay a conversion and a crossing per value.
+// database/sql would pay a conversion and a crossing per value. The
+// writer appends each value of a row in column order with the typed
+// methods below, then calls end; nothing is boxed in an interface.
 type batch struct {
-	cols  int
-	rows  int                 // rows per insert
-	args  []driver.NamedValue // the row being filled
-	stmt  *bulkStmt
-	table string
+	size int // rows per insert
+	*bulkStmt
 }
 
 // newBatch prepares the statement that inserts into columns of table, rows
@@ -30,55 +29,84 @@ func newBatch(c *sqlite3.SQLiteConn, table string, columns []string, rows int) (
 	if err != nil {
 		return nil, err
 	}
-	b := &batch{cols: cols, rows: rows, args: make([]driver.NamedValue, cols), stmt: st,
-		table: table}
-	for i := range b.args {
-		b.args[i].Ordinal = i + 1
-	}
-	return b, nil
+	return &batch{size: rows, bulkStmt: st}, nil
 }
 
-// next returns the values of the next row to fill in. The caller must set
-// every one of them, then call added.
-func (b *batch) next() []driver.NamedValue { return b.args }
-
-// added buffers the row next returned, and inserts the buffered rows when
+// end closes the row being appended, and inserts the buffered rows when
 // they fill a batch.
-func (b *batch) added() error {
-	st := b.stmt
-	for i := range b.args {
-		switch v := b.args[i].Value.(type) {
-		case nil:
-			st.null()
-		case int64:
-			st.int(v)
-		case string:
-			st.text(v)
-		case []byte:
-			st.blob(v)
-		case bool:
-			st.int(int64(boolInt(v)))
-		case time.Time:
-			st.text(v.UTC().Format(time.RFC3339Nano))
-		default:
-			return fmt.Errorf("sqlitestore: %s column %d: unexpected %T", b.table, i+1, v)
-		}
-	}
-	st.endRow()
-	if st.rows < b.rows {
+func (b *batch) end() error {
+	b.endRow()
+	if b.rows < b.size {
 		return nil
 	}
-	return st.exec()
+	return b.exec()
 }
 
 // drain inserts the rows still buffered.
-func (b *batch) drain() error { return b.stmt.exec() }
+func (b *batch) drain() error { return b.exec() }
 
 // discard forgets the buffered rows.
-func (b *batch) discard() { b.stmt.reset() }
+func (b *batch) discard() { b.reset() }
 
-// close finalizes the statement.
-func (b *batch) close() error {
-	b.stmt.close()
-	return nil
+// optText appends s, or NULL for "".
+func (r *rowBuffer) optText(s string) {
+	if s == "" {
+		r.null()
+		return
+	}
+	r.text(s)
+}
+
+// time appends t as the case file stores it (see appendTime), or NULL for
+// the zero time.
+func (r *rowBuffer) time(t time.Time) {
+	if t.IsZero() {
+		r.null()
+		return
+	}
+	at := r.openText()
+	r.b = appendTime(r.b, t)
+	r.closeText(at)
+}
+
+// addr appends the text of an address ("10.1.2.3", "2001:db8::1").
+func (r *rowBuffer) addr(a netip.Addr) {
+	at := r.openText()
+	r.b = a.AppendTo(r.b)
+	r.closeText(at)
+}
+
+// endpoint appends the address and port of ap, or two NULLs.
+func (r *rowBuffer) endpoint(ap netip.AddrPort) {
+	if !ap.IsValid() {
+		r.null()
+		r.null()
+		return
+	}
+	r.addr(ap.Addr())
+	r.int(int64(ap.Port()))
+}
+
+// flag appends 1 when bit is set in flags, else 0.
+func (r *rowBuffer) flag(flags, bit uint16) { r.bool(flags&bit != 0) }
+
+// bool appends 1 for true and 0 for false.
+func (r *rowBuffer) bool(v bool) {
+	if v {
+		r.int(1)
+		return
+	}
+	r.int(0)
+}
+
+// openText starts a text value whose bytes the caller appends to r.b, and
+// returns where its length goes.
+func (r *rowBuffer) openText() int {
+	r.b = append(r.b, tagText, 0, 0, 0, 0)
+	return len(r.b) - 4
+}
+
+// closeText writes the length of the text value opened at at.
+func (r *rowBuffer) closeText(at int) {
+	binary.NativeEndian.PutUint32(r.b[at:], uint32(len(r.b)-at-4))
 }

@@ -3,9 +3,11 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -150,4 +152,69 @@ func BenchmarkBulkInsert(b *testing.B) {
 		st.Close()
 		conn.ExecContext(context.Background(), "COMMIT")
 	})
+}
+
+// TestRowValues checks the typed values the writer appends (times,
+// addresses, endpoints, optional texts, flags) as SQLite stores them.
+func TestRowValues(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 16, 21, 13, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		append func(r *rowBuffer)
+		want   string // the value, quoted by SQLite's quote()
+	}{
+		{"time", func(r *rowBuffer) { r.time(t0.Add(123456789)) }, "'2026-12-03T16:21:13.123456789Z'"},
+		{"time in a zone", func(r *rowBuffer) { r.time(t0.In(time.FixedZone("X", -7200))) },
+			"'2026-12-03T16:21:13.000000000Z'"},
+		{"year 10000", func(r *rowBuffer) { r.time(time.Date(10000, 1, 1, 0, 0, 0, 7, time.UTC)) },
+			"'10000-01-01T00:00:00.000000007Z'"},
+		{"zero time", func(r *rowBuffer) { r.time(time.Time{}) }, "NULL"},
+		{"IPv4", func(r *rowBuffer) { r.addr(netip.MustParseAddr("10.1.2.3")) }, "'10.1.2.3'"},
+		{"IPv6", func(r *rowBuffer) { r.addr(netip.MustParseAddr("2001:db8::1")) }, "'2001:db8::1'"},
+		{"endpoint", func(r *rowBuffer) { r.endpoint(netip.MustParseAddrPort("[::1]:53")) },
+			"'::1'|53"},
+		{"no endpoint", func(r *rowBuffer) { r.endpoint(netip.AddrPort{}) }, "NULL|NULL"},
+		{"text", func(r *rowBuffer) { r.optText("a") }, "'a'"},
+		{"no text", func(r *rowBuffer) { r.optText("") }, "NULL"},
+		{"flag set", func(r *rowBuffer) { r.flag(0x0200, 0x0200) }, "1"},
+		{"flag clear", func(r *rowBuffer) { r.flag(0x0400, 0x0200) }, "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, done := rawConn(t)
+			defer done()
+			_, err := conn.ExecContext(context.Background(), `CREATE TABLE v(a, b)`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = conn.Raw(func(dc any) error {
+				st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), `INSERT INTO v VALUES (?, ?)`, 2)
+				if err != nil {
+					return err
+				}
+				defer st.close()
+				tc.append(&st.rowBuffer)
+				if !strings.Contains(tc.want, "|") {
+					st.null() // the second column of a single value
+				}
+				st.endRow()
+				return st.exec()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			err = conn.QueryRowContext(context.Background(),
+				`SELECT quote(a) || '|' || quote(b) FROM v`).Scan(&got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.want
+			if !strings.Contains(want, "|") {
+				want += "|NULL"
+			}
+			if got != want {
+				t.Errorf("stored %s, want %s", got, want)
+			}
+		})
+	}
 }

@@ -1,12 +1,10 @@
 package sqlitestore
 
 import (
-	"database/sql/driver"
-
 	"pdnsx/dnsextract"
 )
 
-// addLookup fills a lookups row and the records rows of a lookup. It
+// addLookup appends a lookups row and the records rows of a lookup. It
 // reports false, having added nothing, for a lookup whose messages have
 // no frame or a frame in a capture that was not started.
 func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
@@ -27,46 +25,73 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 		return false, nil
 	}
 
-	qname, err := w.questionName(first)
-	if err != nil {
-		return false, err
+	var qname int64
+	if first.QName != "" {
+		var err error
+		if qname, err = w.nameID(first.QName); err != nil {
+			return false, err
+		}
 	}
-	var id any = w.nextLookup
+	id := w.nextLookup
 	w.nextLookup++
-	v := w.lookups.next()
-	v[0].Value = id
-	v[1].Value = capture.box
-	v[2].Value = w.kind(l.Kind())
-	v[3].Value = w.transport(l.Transport)
-	v[4].Value = w.optText(l.Path)
-	v[5].Value, v[6].Value = w.endpoint(l.Client)
-	v[7].Value, v[8].Value = w.endpoint(l.Server)
-	v[9].Value = w.uint16(first.ID)
-	v[10].Value = qname
-	w.fillQuestion(v[11:15], first, r)
-	w.fillTimes(v[15:20], l)
-	w.fillResponse(v[20:25], r)
-	w.fillEDNS(v[25:28], first)
-	w.fillMessage(v[28:36], q, r)
+
+	row := &w.lookups.rowBuffer
+	row.int(id)
+	row.int(capture)
+	row.text(l.Kind().String())
+	row.text(l.Transport.String())
+	row.optText(l.Path)
+	row.endpoint(l.Client)
+	row.endpoint(l.Server)
+	row.int(int64(first.ID))
+	if qname == 0 {
+		row.null()
+	} else {
+		row.int(qname)
+	}
+	w.appendQuestion(row, first, r)
+	appendTimes(row, l)
+	appendResponse(row, r)
+	appendEDNS(row, first)
+	w.appendMessage(row, q, r)
 	w.rows++
-	if err := w.lookups.added(); err != nil {
+	if err := w.lookups.end(); err != nil {
 		return false, err
 	}
 	return true, w.addLookupRecords(id, l)
 }
 
-// addLookupRecords fills the records rows of a lookup: those of its
+// tallied returns what the writer's tally needs of a lookup, or nil when
+// the writer keeps no tally (any more).
+func (w *Writer) tallied(id int64, l *dnsextract.Lookup) *lookupRecords {
+	if w.tally == nil {
+		return nil
+	}
+	lr, ok := w.tally.lookup(id, l)
+	if !ok {
+		w.tally = nil
+		return nil
+	}
+	return &lr
+}
+
+// addLookupRecords appends the records rows of a lookup: those of its
 // response, and those of its query when it is an unpaired (mDNS or LLMNR)
 // message, as mDNS queries carry known answers.
-func (w *Writer) addLookupRecords(id any, l *dnsextract.Lookup) error {
+func (w *Writer) addLookupRecords(id int64, l *dnsextract.Lookup) error {
+	var tl *lookupRecords
+	if (l.Query != nil && l.Unpaired && len(l.Query.Records) > 0) ||
+		(l.Response != nil && len(l.Response.Records) > 0) {
+		tl = w.tallied(id, l)
+	}
 	ord := 0
 	if l.Query != nil && l.Unpaired {
-		if err := w.addRecords(id, &ord, l.Query.Records); err != nil {
+		if err := w.addRecords(id, tl, &ord, l.Query.Records); err != nil {
 			return err
 		}
 	}
 	if l.Response != nil {
-		return w.addRecords(id, &ord, l.Response.Records)
+		return w.addRecords(id, tl, &ord, l.Response.Records)
 	}
 	return nil
 }
@@ -81,168 +106,195 @@ func (w *Writer) known(m *dnsextract.Message) bool {
 	return ok
 }
 
-// questionName returns the boxed name id of a message's question, or nil
-// when it has none.
-func (w *Writer) questionName(m *dnsextract.Message) (any, error) {
-	if m.QName == "" {
-		return nil, nil
-	}
-	return w.nameID(m.QName)
-}
-
-// fillQuestion sets qtype, qclass, opcode and rcode.
-func (w *Writer) fillQuestion(v []driver.NamedValue, first, r *dnsextract.Message) {
-	v[0].Value, v[1].Value = nil, nil
+// appendQuestion appends qtype, qclass, opcode and rcode.
+func (w *Writer) appendQuestion(row *rowBuffer, first, r *dnsextract.Message) {
 	if first.QName != "" {
-		v[0].Value = w.mnemonic(mnemonicType, first.QType)
-		v[1].Value = w.mnemonic(mnemonicClass, first.QClass)
+		row.text(w.types.text(first.QType))
+		row.text(w.classes.text(first.QClass))
+	} else {
+		row.null()
+		row.null()
 	}
-	v[2].Value = w.mnemonic(mnemonicOpcode, uint16(first.Opcode))
-	v[3].Value = nil
+	row.text(w.opcodes.text(uint16(first.Opcode)))
 	if r != nil {
-		v[3].Value = w.mnemonic(mnemonicRcode, r.Rcode)
+		row.text(w.rcodes.text(r.Rcode))
+	} else {
+		row.null()
 	}
 }
 
-// fillTimes sets query_time, response_time, rtt_us, query_flags and
+// appendTimes appends query_time, response_time, rtt_us, query_flags and
 // response_flags.
-func (w *Writer) fillTimes(v []driver.NamedValue, l *dnsextract.Lookup) {
+func appendTimes(row *rowBuffer, l *dnsextract.Lookup) {
 	q, r := l.Query, l.Response
-	for i := range v {
-		v[i].Value = nil
-	}
 	if q != nil {
-		v[0].Value = w.time(q.Time)
-		v[3].Value = w.uint16(q.Flags)
+		row.time(q.Time)
+	} else {
+		row.null()
 	}
 	if r != nil {
-		v[1].Value = w.time(r.Time)
-		v[4].Value = w.uint16(r.Flags)
+		row.time(r.Time)
+	} else {
+		row.null()
 	}
 	if q != nil && r != nil {
-		v[2].Value = l.RTT().Microseconds()
+		row.int(l.RTT().Microseconds())
+	} else {
+		row.null()
+	}
+	for _, m := range []*dnsextract.Message{q, r} {
+		if m != nil {
+			row.int(int64(m.Flags))
+		} else {
+			row.null()
+		}
 	}
 }
 
-// fillResponse sets tc, aa and the section counts, from the response.
-func (w *Writer) fillResponse(v []driver.NamedValue, r *dnsextract.Message) {
+// appendResponse appends tc, aa and the section counts, from the response.
+func appendResponse(row *rowBuffer, r *dnsextract.Message) {
 	if r == nil {
-		for i := range v {
-			v[i].Value = nil
+		for range 5 {
+			row.null()
 		}
 		return
 	}
-	v[0].Value = flag(r.Flags, 0x0200) // TC
-	v[1].Value = flag(r.Flags, 0x0400) // AA
-	v[2].Value = w.uint16(r.ANCount)
-	v[3].Value = w.uint16(r.NSCount)
-	v[4].Value = w.uint16(r.ARCount)
+	row.flag(r.Flags, 0x0200) // TC
+	row.flag(r.Flags, 0x0400) // AA
+	row.int(int64(r.ANCount))
+	row.int(int64(r.NSCount))
+	row.int(int64(r.ARCount))
 }
 
-// fillEDNS sets edns_udp_size, edns_do and edns_client_subnet.
-func (w *Writer) fillEDNS(v []driver.NamedValue, m *dnsextract.Message) {
+// appendEDNS appends edns_udp_size, edns_do and edns_client_subnet.
+func appendEDNS(row *rowBuffer, m *dnsextract.Message) {
 	if !m.EDNS {
-		v[0].Value, v[1].Value, v[2].Value = nil, nil, nil
+		row.null()
+		row.null()
+		row.null()
 		return
 	}
-	v[0].Value = w.uint16(m.UDPSize)
-	v[1].Value = boolInt(m.DO)
-	v[2].Value = optText(m.ClientSubnet)
+	row.int(int64(m.UDPSize))
+	row.bool(m.DO)
+	row.optText(m.ClientSubnet)
 }
 
-// fillMessage sets the sizes, captures and frames of query and response.
-func (w *Writer) fillMessage(v []driver.NamedValue, q, r *dnsextract.Message) {
-	v[0].Value, v[1].Value = nil, nil
-	if q != nil {
-		v[0].Value = w.int(q.Size)
+// appendMessage appends the sizes, captures and frames of query and
+// response.
+func (w *Writer) appendMessage(row *rowBuffer, q, r *dnsextract.Message) {
+	for _, m := range []*dnsextract.Message{q, r} {
+		if m != nil {
+			row.int(int64(m.Size))
+		} else {
+			row.null()
+		}
 	}
-	if r != nil {
-		v[1].Value = w.int(r.Size)
-	}
-	w.fillFrames(v[2:5], q)
-	w.fillFrames(v[5:8], r)
+	w.appendFrames(row, q)
+	w.appendFrames(row, r)
 }
 
-// fillFrames sets the capture, first frame and frame list of a message.
-func (w *Writer) fillFrames(v []driver.NamedValue, m *dnsextract.Message) {
+// appendFrames appends the capture, first frame and frame list of a
+// message.
+func (w *Writer) appendFrames(row *rowBuffer, m *dnsextract.Message) {
 	if m == nil {
-		v[0].Value, v[1].Value, v[2].Value = nil, nil, nil
+		row.null()
+		row.null()
+		row.null()
 		return
 	}
-	ref, _ := w.captureOf(m)
-	v[0].Value = ref.box
-	v[1].Value = m.Frames[0].Frame
-	v[2].Value = optText(framesText(m.Frames))
+	capture, _ := w.captureOf(m)
+	row.int(capture)
+	row.int(m.Frames[0].Frame)
+	row.optText(framesText(m.Frames))
 }
 
-// addRecords fills the records rows of a message; id is the boxed id of
-// its lookup, and *ord the position of the next record within the lookup.
-func (w *Writer) addRecords(id any, ord *int, records []dnsextract.Record) error {
+// addRecords appends the records rows of a message, and counts them in
+// the writer's tally, tl being what the tally needs of their lookup; id is
+// the lookup's id, and *ord the position of the next record within it.
+func (w *Writer) addRecords(id int64, tl *lookupRecords, ord *int,
+	records []dnsextract.Record) error {
 	for i := range records {
 		rr := &records[i]
 		name, err := w.nameID(rr.Name)
 		if err != nil {
 			return err
 		}
-		v := w.records.next()
-		v[0].Value = id
-		v[1].Value = w.int(*ord)
+		if tl != nil && w.tally != nil {
+			w.tally.add(tl, name, rr)
+		}
+		row := &w.records.rowBuffer
+		row.int(id)
+		row.int(int64(*ord))
 		*ord++
-		v[2].Value = w.section(rr.Section)
-		v[3].Value = name
-		v[4].Value = w.mnemonic(mnemonicType, rr.Type)
-		v[5].Value = w.mnemonic(mnemonicClass, rr.Class)
-		v[6].Value = w.uint32(rr.TTL)
-		v[7].Value = rr.Data
+		row.text(rr.Section.String())
+		row.int(name)
+		row.text(w.types.text(rr.Type))
+		row.text(w.classes.text(rr.Class))
+		row.int(int64(rr.TTL))
+		row.text(rr.Data)
 		w.rows++
-		if err := w.records.added(); err != nil {
+		if err := w.records.end(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// addMalformed fills a malformed row. It reports false, having added
+// addMalformed appends a malformed row. It reports false, having added
 // nothing, for a payload with no frame in a started capture.
 func (w *Writer) addMalformed(m *dnsextract.Malformed) (bool, error) {
 	if len(m.Frames) == 0 {
 		return false, nil
 	}
-	ref, ok := w.capture(m.Frames[0].Capture)
+	capture, ok := w.capture(m.Frames[0].Capture)
 	if !ok {
 		return false, nil
 	}
 
-	v := w.malformed.next()
-	v[0].Value = ref.box
-	v[1].Value = m.Frames[0].Frame
-	v[2].Value = optText(framesText(m.Frames))
-	v[3].Value = w.time(m.Time)
-	v[4].Value = w.transport(m.Transport)
-	v[5].Value = w.optText(m.Path)
-	v[6].Value, v[7].Value = w.endpoint(m.Src)
-	v[8].Value, v[9].Value = w.endpoint(m.Dst)
-	v[10].Value = m.Reason
-	v[11].Value = m.Payload
+	row := &w.malformed.rowBuffer
+	row.int(capture)
+	row.int(m.Frames[0].Frame)
+	row.optText(framesText(m.Frames))
+	row.time(m.Time)
+	row.text(m.Transport.String())
+	row.optText(m.Path)
+	row.endpoint(m.Src)
+	row.endpoint(m.Dst)
+	row.text(m.Reason)
 	if m.Payload == nil {
-		v[11].Value = nil
+		row.null()
+	} else {
+		row.blob(m.Payload)
 	}
 	w.rows++
-	return true, w.malformed.added()
+	return true, w.malformed.end()
 }
 
-// flag returns 1 when bit is set in flags, else 0.
-func flag(flags, bit uint16) int64 {
-	if flags&bit != 0 {
-		return 1
-	}
-	return 0
+// mnemonics caches the texts of one kind of mnemonic (types, classes,
+// response codes or opcodes), which would otherwise be looked up in
+// miekg/dns's maps, or formatted, once per row.
+type mnemonics struct {
+	of    func(uint16) string
+	small [256]string
+	large map[uint16]string
 }
 
-// boolInt returns 1 for true and 0 for false.
-func boolInt(b bool) int64 {
-	if b {
-		return 1
+// text returns the mnemonic of v.
+func (m *mnemonics) text(v uint16) string {
+	if v < uint16(len(m.small)) {
+		if s := m.small[v]; s != "" {
+			return s
+		}
+		m.small[v] = m.of(v)
+		return m.small[v]
 	}
-	return 0
+	s, ok := m.large[v]
+	if !ok {
+		if m.large == nil {
+			m.large = make(map[uint16]string)
+		}
+		s = m.of(v)
+		m.large[v] = s
+	}
+	return s
 }

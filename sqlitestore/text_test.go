@@ -116,29 +116,3 @@ func TestFramesText(t *testing.T) {
 		}
 	}
 }
-
-// TestBoxedTimes checks the writer's time texts, which reuse the text of
-// the previous time's second, against appendTime.
-func TestBoxedTimes(t *testing.T) {
-	t0 := time.Date(2026, 12, 3, 16, 21, 13, 0, time.UTC)
-	times := []time.Time{
-		t0.Add(123456789), t0.Add(987654321), t0.Add(time.Second), t0.Add(time.Second + 5),
-		{}, time.Date(10000, 1, 1, 0, 0, 0, 7, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 8, time.UTC),
-		t0.Add(time.Second + 6).In(time.FixedZone("X", -7200)), t0.Add(-time.Hour),
-	}
-	b := newBoxes()
-	var got []any
-	for _, tm := range times {
-		got = append(got, b.time(tm))
-		b.arena = b.arena[:len(b.arena):len(b.arena)] // force new blocks too
-	}
-	for i, tm := range times {
-		var want any
-		if !tm.IsZero() {
-			want = string(appendTime(nil, tm))
-		}
-		if got[i] != want {
-			t.Errorf("time(%v) = %v, want %v", tm, got[i], want)
-		}
-	}
-}

@@ -63,24 +63,21 @@ type Writer struct {
 	nameByText                         driver.Stmt // SELECT id FROM names WHERE name = ?
 	nameDest                           []driver.Value
 
-	captures       map[int]captureRef // by the caller's capture index
-	lastCapture    int                // the index capture returned last, and its row
-	lastCaptureRef captureRef
-	nameIDs        map[string]any // name as seen -> boxed id
-	namesInDB      bool           // names may exist that nameIDs lacks
-	nextName       int64
-	nextLookup     int64
+	captures    map[int]int64 // capture row ids by the caller's capture index
+	lastCapture int           // the index capture returned last, and its row
+	lastRow     int64
+	nameTexts   *textTable // names as seen, the dictionary of nameIDs
+	nameIDs     []int64    // the id of each name of nameTexts
+	namesInDB   bool       // names may exist that the dictionary lacks
+	nextName    int64
+	nextLookup  int64
 
-	lastName   string // the name nameID returned last, and its boxed id
-	lastNameID any
+	lastName   string // the name nameID returned last, and its id
+	lastNameID int64
 
-	boxes
-}
+	types, classes, rcodes, opcodes mnemonics
 
-// captureRef is a started capture's row id, plain and boxed.
-type captureRef struct {
-	id  int64
-	box any
+	tally *tally // the pdns summary of the run, while the run only adds to an empty case
 }
 
 // NewWriter returns the writer of run runID. A store has at most one
@@ -93,12 +90,15 @@ func (s *Store) NewWriter(runID int64) (*Writer, error) {
 		return nil, fmt.Errorf("sqlitestore: %s: a writer is already open", s.path)
 	}
 	w := &Writer{
-		s:        s,
-		runID:    runID,
-		captures: make(map[int]captureRef),
-		nameIDs:  make(map[string]any),
-		boxes:    newBoxes(),
-		nameDest: make([]driver.Value, 1),
+		s:         s,
+		runID:     runID,
+		captures:  make(map[int]int64),
+		nameTexts: newTextTable(),
+		nameDest:  make([]driver.Value, 1),
+		types:     mnemonics{of: typeText},
+		classes:   mnemonics{of: classText},
+		rcodes:    mnemonics{of: rcodeText},
+		opcodes:   mnemonics{of: func(v uint16) string { return opcodeText(uint8(v)) }},
 	}
 	err := s.conn.Raw(func(dc any) error { return w.prepare(dc.(*sqlite3.SQLiteConn)) })
 	if err != nil {
@@ -106,6 +106,7 @@ func (s *Store) NewWriter(runID int64) (*Writer, error) {
 		return nil, s.wrap(err)
 	}
 	s.w = w
+	s.tally = nil // it does not hold what this writer adds
 	return w, nil
 }
 
@@ -119,6 +120,9 @@ func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	w.namesInDB = w.nextName > 0
+	if w.nextLookup == 0 {
+		w.tally = newTally()
+	}
 	w.nextName++
 	w.nextLookup++
 
@@ -221,8 +225,8 @@ func (w *Writer) StartCapture(index int, c *Capture) error {
 		if c.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		w.captures[index] = captureRef{c.ID, c.ID}
-		w.lastCaptureRef = captureRef{}
+		w.captures[index] = c.ID
+		w.lastRow = 0
 		return nil
 	})
 }
@@ -243,12 +247,12 @@ func (w *Writer) FinishCapture(index int, c *Capture) error {
 			last_time = ?, frames = ?, dns_messages = ?, malformed = ?, skipped = ?,
 			status = ?, error = ? WHERE id = ?`, namedValues(c.Size, optText(c.SHA256),
 			optText(c.Format), optText(c.Compression), optText(c.LinkTypes),
-			w.time(c.First), w.time(c.Last), c.Frames, c.Messages, c.Malformed,
-			optText(c.Skipped), c.Status, optText(c.Error), ref.id))
+			timeValue(c.First), timeValue(c.Last), c.Frames, c.Messages, c.Malformed,
+			optText(c.Skipped), c.Status, optText(c.Error), ref))
 		if err != nil {
 			return err
 		}
-		c.ID = ref.id
+		c.ID = ref
 		return w.commit(conn)
 	})
 }
@@ -353,6 +357,9 @@ func (w *Writer) Close() error {
 	if cerr := w.closeStmts(); err == nil {
 		err = w.s.wrap(cerr)
 	}
+	if err == nil {
+		w.s.tally = w.tally
+	}
 	w.s.w = nil
 	if w.err == nil {
 		w.err = errWriterClosed
@@ -368,7 +375,7 @@ func (w *Writer) closeStmts() error {
 	var errs []error
 	for _, b := range []*batch{w.lookups, w.records, w.names, w.malformed} {
 		if b != nil {
-			errs = append(errs, b.close())
+			b.close()
 		}
 	}
 	if w.nameByText != nil {
@@ -377,30 +384,30 @@ func (w *Writer) closeStmts() error {
 	return errors.Join(errs...)
 }
 
-// captureOf returns the capture row of a message's first frame.
-func (w *Writer) captureOf(m *dnsextract.Message) (captureRef, bool) {
+// captureOf returns the capture row id of a message's first frame.
+func (w *Writer) captureOf(m *dnsextract.Message) (int64, bool) {
 	if len(m.Frames) == 0 {
-		return captureRef{}, false
+		return 0, false
 	}
 	return w.capture(m.Frames[0].Capture)
 }
 
-// capture returns the row of a started capture by the caller's index.
-func (w *Writer) capture(index int) (captureRef, bool) {
-	if index == w.lastCapture && w.lastCaptureRef.box != nil {
-		return w.lastCaptureRef, true
+// capture returns the row id of a started capture by the caller's index.
+func (w *Writer) capture(index int) (int64, bool) {
+	if index == w.lastCapture && w.lastRow != 0 {
+		return w.lastRow, true
 	}
-	ref, ok := w.captures[index]
+	id, ok := w.captures[index]
 	if ok {
-		w.lastCapture, w.lastCaptureRef = index, ref
+		w.lastCapture, w.lastRow = index, id
 	}
-	return ref, ok
+	return id, ok
 }
 
-// nameID returns the boxed id of a name, inserting the name when the case
-// does not have it yet.
-func (w *Writer) nameID(name string) (any, error) {
-	if name == w.lastName && w.lastNameID != nil {
+// nameID returns the id of a name, inserting the name when the case does
+// not have it yet.
+func (w *Writer) nameID(name string) (int64, error) {
+	if name == w.lastName && w.lastNameID != 0 {
 		return w.lastNameID, nil
 	}
 	id, err := w.findName(name)
@@ -410,55 +417,61 @@ func (w *Writer) nameID(name string) (any, error) {
 	return id, err
 }
 
-// findName returns the boxed id of a name from the dictionary or the
-// case, or inserts the name.
-func (w *Writer) findName(name string) (any, error) {
-	if id, ok := w.nameIDs[name]; ok {
-		return id, nil
+// findName returns the id of a name from the dictionary or the case, or
+// inserts the name.
+func (w *Writer) findName(name string) (int64, error) {
+	if len(w.nameIDs) >= maxCachedNames {
+		if err := w.names.drain(); err != nil {
+			return 0, err
+		}
+		w.nameTexts.reset()
+		w.nameIDs = w.nameIDs[:0]
+		w.namesInDB = true
+	}
+	entry, added := w.nameTexts.indexString(name)
+	if !added {
+		return w.nameIDs[entry], nil
 	}
 	if w.namesInDB {
 		id, found, err := w.lookupName(name)
-		if err != nil || found {
-			return id, err
+		if err != nil {
+			w.nameTexts.reset() // the entry just added has no id
+			w.nameIDs = w.nameIDs[:0]
+			return 0, err
 		}
-	}
-	if len(w.nameIDs) >= maxCachedNames {
-		if err := w.names.drain(); err != nil {
-			return nil, err
+		if found {
+			w.nameIDs = append(w.nameIDs, id)
+			return id, nil
 		}
-		clear(w.nameIDs)
-		w.namesInDB = true
 	}
 
 	id := w.nextName
 	w.nextName++
-	row := w.names.next()
-	row[0].Value = id
-	row[1].Value = name
-	row[2].Value = reverseName(name)
+	w.nameIDs = append(w.nameIDs, id)
+	row := &w.names.rowBuffer
+	row.int(id)
+	row.text(name)
+	row.text(reverseName(name))
 	w.rows++
-	var box any = id
-	w.nameIDs[name] = box
-	return box, w.names.added()
+	return id, w.names.end()
 }
 
 // lookupName looks a name up in the case.
-func (w *Writer) lookupName(name string) (any, bool, error) {
+func (w *Writer) lookupName(name string) (int64, bool, error) {
 	args := []driver.NamedValue{{Ordinal: 1, Value: name}}
 	rows, err := w.nameByText.(driver.StmtQueryContext).QueryContext(context.Background(), args)
 	if err != nil {
-		return nil, false, err
+		return 0, false, err
 	}
 	defer rows.Close()
 	err = rows.Next(w.nameDest)
 	if err == io.EOF {
-		return nil, false, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return 0, false, err
 	}
-	id := w.nameDest[0]
-	w.nameIDs[name] = id
+	id, _ := w.nameDest[0].(int64)
 	return id, true, nil
 }
 
@@ -477,4 +490,13 @@ func optText(s string) any {
 		return nil
 	}
 	return s
+}
+
+// timeValue returns t as the case file stores it, or nil (NULL) for the
+// zero time.
+func timeValue(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return string(appendTime(nil, t))
 }

@@ -47,6 +47,7 @@ type ingestOptions struct {
 	force    bool
 	ports    []uint16
 	profile  string // CPU profile file, for benchmarking
+	heap     string // heap profile file, written when the captures are read
 }
 
 func runIngest(args []string, stdout, stderr io.Writer) int {
@@ -106,6 +107,8 @@ func parseIngest(args []string, stdout, stderr io.Writer) (ingestOptions, []stri
 		"ingest captures already in the case again, replacing their rows")
 	ports := fs.String("ports", "", "more ports that carry DNS, comma-separated")
 	fs.StringVar(&opts.profile, "cpuprofile", "", "write a CPU profile to `file`")
+	fs.StringVar(&opts.heap, "memprofile", "", "write a heap profile to `file` once the "+
+		"captures are read")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: pdnsx ingest [-o CASE] [-j N] [--quiet] [--force] [--ports P,...] INPUT...")
 		fmt.Fprintln(fs.Output(), "\nReads capture files (pcap, pcapng, also gzip or zstd compressed) and")
@@ -270,6 +273,11 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	sum.skipped += int(run.skipped.Load())
 	sum.interrupted = ctx.Err() != nil
 	rep.finish()
+	if opts.heap != "" {
+		if herr := writeHeapProfile(opts.heap); err == nil {
+			err = herr
+		}
+	}
 
 	if err == nil {
 		err = store.Finish()
@@ -685,4 +693,18 @@ func (s *batchSink) flushLookups() {
 func (s *batchSink) flush() {
 	s.flushLookups()
 	s.flushMalformed()
+}
+
+// writeHeapProfile writes the heap profile of the live objects to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	err = pprof.WriteHeapProfile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -37,29 +37,33 @@ func TestInterruptedIngest(t *testing.T) {
 	inputs := append([]string{big}, captures(smallCaptures...)...)
 
 	reference := filepath.Join(t.TempDir(), "reference.sqlite")
+	start := time.Now()
 	if _, stderr, status := pdnsx(t, ingestArgs(reference, inputs)...); status != exitOK {
 		t.Fatalf("uninterrupted ingest: exit status %d\n%s", status, stderr)
 	}
+	took := time.Since(start)
 	want := dumpCase(t, reference)
 
+	// The stops fall at fractions of the uninterrupted run's time, so that
+	// they land while captures are read however fast the machine is.
 	tests := []struct {
 		name    string
 		signals []syscall.Signal
-		after   time.Duration
+		at      float64 // of the uninterrupted run's time
 	}{
-		{"SIGINT at 0.3s", []syscall.Signal{syscall.SIGINT}, 300 * time.Millisecond},
-		{"SIGINT at 1.2s", []syscall.Signal{syscall.SIGINT}, 1200 * time.Millisecond},
-		{"SIGINT twice at 0.8s", []syscall.Signal{syscall.SIGINT, syscall.SIGINT},
-			800 * time.Millisecond},
-		{"SIGKILL at 0.3s", []syscall.Signal{syscall.SIGKILL}, 300 * time.Millisecond},
-		{"SIGKILL at 1s", []syscall.Signal{syscall.SIGKILL}, time.Second},
-		{"SIGKILL at 2s", []syscall.Signal{syscall.SIGKILL}, 2 * time.Second},
+		{"SIGINT early", []syscall.Signal{syscall.SIGINT}, 0.1},
+		{"SIGINT midway", []syscall.Signal{syscall.SIGINT}, 0.45},
+		{"SIGINT twice", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 0.3},
+		{"SIGKILL early", []syscall.Signal{syscall.SIGKILL}, 0.1},
+		{"SIGKILL midway", []syscall.Signal{syscall.SIGKILL}, 0.35},
+		{"SIGKILL late", []syscall.Signal{syscall.SIGKILL}, 0.7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			casePath := filepath.Join(t.TempDir(), "case.sqlite")
 			args := ingestArgs(casePath, inputs)
-			stopped := interrupt(t, args, tt.after, tt.signals)
+			after := time.Duration(tt.at * float64(took))
+			stopped := interrupt(t, args, after, tt.signals)
 
 			checkVerifyAfterStop(t, casePath)
 			clean := stopped && len(tt.signals) == 1 && tt.signals[0] == syscall.SIGINT
