@@ -2,6 +2,7 @@ package dnsextract
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -113,7 +114,8 @@ func (x *Extractor) payload(p *packet, path string) {
 	case UDP:
 		frames := p.frames
 		if frames == nil {
-			frames = []FrameRef{p.ref}
+			one := [1]FrameRef{p.ref} // message copies it
+			frames = one[:]
 		}
 		x.message(p.payload, frames, p, path)
 	case TCP:
@@ -122,7 +124,7 @@ func (x *Extractor) payload(p *packet, path string) {
 }
 
 // message decodes one DNS message that arrived in frames and hands it to the
-// pairer, or reports it as malformed.
+// pairer, or reports it as malformed. It keeps a copy of frames.
 func (x *Extractor) message(payload []byte, frames []FrameRef, p *packet, path string) {
 	x.pairs.expire(p.time)
 	m, err := x.wire.decode(payload)
@@ -132,11 +134,13 @@ func (x *Extractor) message(payload []byte, frames []FrameRef, p *packet, path s
 	if m == nil {
 		return
 	}
-	m.Time, m.Frames, m.Src, m.Dst = p.time, frames, p.src, p.dst
+	m.Time, m.Src, m.Dst = p.time, p.src, p.dst
+	m.Frames = append(m.Frames[:0], frames...)
 	x.stats.Messages++
 
 	if multicast(p) {
-		l := &Lookup{Transport: p.transport, Unpaired: true, Path: path}
+		l := newLookup()
+		l.Transport, l.Unpaired, l.Path = p.transport, true, path
 		if m.Response {
 			l.Client, l.Server, l.Response = m.Dst, m.Src, m
 		} else {
@@ -169,7 +173,7 @@ func (x *Extractor) malformed(payload []byte, frames []FrameRef, p *packet, path
 	}
 	x.sink.Malformed(&Malformed{
 		Time:      p.time,
-		Frames:    frames,
+		Frames:    slices.Clone(frames),
 		Transport: p.transport,
 		Path:      path,
 		Src:       p.src,

@@ -85,7 +85,8 @@ func (p *pairer) add(m *Message, transport Transport, path string) {
 	}
 
 	if w := p.take(key, m); w != nil {
-		l := &Lookup{Transport: transport, Path: path, Client: key.client, Server: key.server}
+		l := newLookup()
+		l.Transport, l.Path, l.Client, l.Server = transport, path, key.client, key.server
 		if m.Response {
 			l.Query, l.Response = w.msg, m
 		} else {
@@ -205,10 +206,9 @@ func (p *pairer) drop(w *waiting) {
 	p.count--
 	p.weight -= w.weight
 
-	l := &Lookup{
-		Transport: w.key.transport, Path: w.key.path,
-		Client: w.key.client, Server: w.key.server,
-	}
+	l := newLookup()
+	l.Transport, l.Path = w.key.transport, w.key.path
+	l.Client, l.Server = w.key.client, w.key.server
 	if w.msg.Response {
 		l.Response = w.msg
 	} else {

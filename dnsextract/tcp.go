@@ -125,6 +125,7 @@ type tcpTable struct {
 	limits      tcpLimits
 	pk          packet // scratch for messages and reports
 	one         [1]FrameRef
+	frames      []FrameRef // scratch for the frames of a message, which message copies
 }
 
 func newTCPTable(idle time.Duration) tcpTable {
@@ -344,6 +345,7 @@ func (x *Extractor) deliver(s *stream, data []byte, refs []FrameRef, at time.Tim
 
 // direct frames the whole messages at the start of data, which begins at a
 // message boundary, without copying them, and returns the bytes they take.
+// The messages share refs, which message copies.
 func (x *Extractor) direct(s *stream, data []byte, refs []FrameRef, at time.Time) int {
 	n := 0
 	for len(data)-n >= 2 {
@@ -351,7 +353,7 @@ func (x *Extractor) direct(s *stream, data []byte, refs []FrameRef, at time.Time
 		if end > len(data) {
 			break
 		}
-		x.streamMessage(s, data[n+2:end], slices.Clone(refs), at)
+		x.streamMessage(s, data[n+2:end], refs, at)
 		n = end
 	}
 	s.pos += int64(n)
@@ -369,7 +371,8 @@ func (x *Extractor) frame(s *stream) {
 		if len(b) < n {
 			return
 		}
-		frames, at := s.framesOf(s.pos, s.pos+int64(n))
+		frames, at := s.framesOf(x.tcp.frames[:0], s.pos, s.pos+int64(n))
+		x.tcp.frames = frames
 		x.streamMessage(s, b[2:n], frames, at)
 		x.tcp.consume(s, n)
 	}
@@ -429,7 +432,7 @@ func (x *Extractor) skipBytes(s *stream, n int) {
 	if n == 0 {
 		return
 	}
-	frames, at := s.framesOf(s.pos, s.pos+int64(n))
+	frames, at := s.framesOf(nil, s.pos, s.pos+int64(n))
 	reason := fmt.Sprintf("%s; %d bytes skipped to the next message boundary", s.cause, n)
 	x.streamMalformed(s, s.bytes()[:n], frames, at, reason)
 	x.tcp.consume(s, n)
@@ -476,7 +479,7 @@ func (x *Extractor) holeInMessage(s *stream, n int64, ref FrameRef, at time.Time
 		return false // at a boundary: whatever the hole held is gone
 	}
 
-	frames, _ := s.framesOf(s.pos, s.pos+int64(len(b)))
+	frames, _ := s.framesOf(nil, s.pos, s.pos+int64(len(b)))
 	c := &cutMessage{payload: slices.Clone(b[min(2, len(b)):]), frames: frames, reason: gap}
 	if len(c.frames) == 0 {
 		c.frames = []FrameRef{ref}
@@ -550,7 +553,7 @@ func (x *Extractor) flushStream(s *stream, why string) {
 		x.hunt(s, true)
 	}
 	if b := s.bytes(); len(b) > 0 {
-		frames, at := s.framesOf(s.pos, s.pos+int64(len(b)))
+		frames, at := s.framesOf(nil, s.pos, s.pos+int64(len(b)))
 		reason := fmt.Sprintf("tcp: incomplete message, %d bytes (%s)", len(b), why)
 		if len(b) >= 2 {
 			reason = fmt.Sprintf("tcp: incomplete message, %d of %d bytes (%s)",
@@ -600,10 +603,10 @@ func (s *stream) need() int {
 	return 2 + int(binary.BigEndian.Uint16(b)) - len(b)
 }
 
-// framesOf returns the frames that delivered the stream bytes [from, to),
-// in capture order, and the latest time among them.
-func (s *stream) framesOf(from, to int64) ([]FrameRef, time.Time) {
-	var frames []FrameRef
+// framesOf appends to frames the frames that delivered the stream bytes
+// [from, to), in capture order, and returns them with the latest time among
+// them.
+func (s *stream) framesOf(frames []FrameRef, from, to int64) ([]FrameRef, time.Time) {
 	var at time.Time
 	for i := range s.spans {
 		sp := &s.spans[i]

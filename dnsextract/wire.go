@@ -95,15 +95,14 @@ func (d *wireDecoder) decode(payload []byte) (*Message, error) {
 // messageHeader returns a message holding the fixed header of payload, which
 // is at least headerLen bytes (RFC 1035 section 4.1.1).
 func messageHeader(payload []byte) *Message {
-	m := &Message{
-		Size:    len(payload),
-		ID:      binary.BigEndian.Uint16(payload[0:]),
-		Flags:   binary.BigEndian.Uint16(payload[2:]),
-		QDCount: binary.BigEndian.Uint16(payload[4:]),
-		ANCount: binary.BigEndian.Uint16(payload[6:]),
-		NSCount: binary.BigEndian.Uint16(payload[8:]),
-		ARCount: binary.BigEndian.Uint16(payload[10:]),
-	}
+	m := newMessage()
+	m.Size = len(payload)
+	m.ID = binary.BigEndian.Uint16(payload[0:])
+	m.Flags = binary.BigEndian.Uint16(payload[2:])
+	m.QDCount = binary.BigEndian.Uint16(payload[4:])
+	m.ANCount = binary.BigEndian.Uint16(payload[6:])
+	m.NSCount = binary.BigEndian.Uint16(payload[8:])
+	m.ARCount = binary.BigEndian.Uint16(payload[10:])
 	m.Response = m.Flags&0x8000 != 0
 	m.Opcode = uint8(m.Flags>>11) & 0x0f
 	m.Rcode = m.Flags & 0x000f
@@ -138,8 +137,10 @@ func (d *wireDecoder) records(m *Message, msg []byte, off int) error {
 		count uint16
 	}{{Answer, m.ANCount}, {Authority, m.NSCount}, {Additional, m.ARCount}}
 
-	m.Records = make([]Record, 0, min(int(m.ANCount)+int(m.NSCount)+int(m.ARCount),
-		(len(msg)-off)/11))
+	n := min(int(m.ANCount)+int(m.NSCount)+int(m.ARCount), (len(msg)-off)/11)
+	if m.Records == nil || n > cap(m.Records) {
+		m.Records = make([]Record, 0, n)
+	}
 	for _, sec := range sections {
 		for i := range int(sec.count) {
 			next, err := d.record(m, sec.s, msg, off)

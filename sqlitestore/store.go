@@ -172,8 +172,8 @@ func connect(path, params string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	dsn := fmt.Sprintf("%s?%s&_mutex=no&_busy_timeout=%d&_cache_size=-65536",
-		uri, params, busyTimeoutMS)
+	dsn := fmt.Sprintf("%s?%s&_mutex=no&_busy_timeout=%d&_cache_size=%d",
+		uri, params, busyTimeoutMS, queryCache)
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
@@ -191,6 +191,10 @@ func connect(path, params string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// queryCache is the page cache of a connection, in KiB as PRAGMA cache_size
+// takes a negative number.
+const queryCache = -65536
 
 // busyTimeoutMS is how long a store waits for another process's lock
 // before it gives up with ErrInUse.

@@ -16,8 +16,7 @@ type textTable struct {
 	blocks [][]byte // the entries' bytes, in blocks that are never moved
 	at     []uint64 // entry i is blocks[at[i]>>32][uint32(at[i]):][:lens[i]]
 	lens   []uint32
-	hashes []uint64 // of each entry, to grow the slots without rehashing
-	slots  []int32  // entry+1 by hash, or 0 when free; a power of two long
+	slots  []uint64 // by hash: the hash's high half, then entry+1; 0 when free
 }
 
 // textBlock is the size of a block of a textTable; longer texts get a block
@@ -27,7 +26,7 @@ const textBlock = 1 << 20
 
 // newTextTable returns an empty table.
 func newTextTable() *textTable {
-	return &textTable{seed: maphash.MakeSeed(), slots: make([]int32, 1024)}
+	return &textTable{seed: maphash.MakeSeed(), slots: make([]uint64, 1024)}
 }
 
 // len returns the number of entries.
@@ -55,20 +54,21 @@ func (t *textTable) store(key []byte) uint64 {
 // index returns the number of key, adding key when it is new.
 func (t *textTable) index(key []byte) (i int32, added bool) {
 	h := maphash.Bytes(t.seed, key)
+	tag := h &^ (1<<32 - 1)
 	mask := uint64(len(t.slots) - 1)
 	s := h & mask
 	for ; t.slots[s] != 0; s = (s + 1) & mask {
-		e := t.slots[s] - 1
-		if t.hashes[e] == h && string(t.text(e)) == string(key) {
-			return e, false
+		if slot := t.slots[s]; slot&^(1<<32-1) == tag {
+			if e := int32(uint32(slot)) - 1; string(t.text(e)) == string(key) {
+				return e, false
+			}
 		}
 	}
 
 	i = int32(len(t.at))
 	t.at = append(t.at, t.store(key))
 	t.lens = append(t.lens, uint32(len(key)))
-	t.hashes = append(t.hashes, h)
-	t.slots[s] = i + 1
+	t.slots[s] = tag | uint64(i+1)
 	if 2*len(t.at) > len(t.slots) {
 		t.grow()
 	}
@@ -80,16 +80,17 @@ func (t *textTable) indexString(key string) (int32, bool) {
 	return t.index(unsafe.Slice(unsafe.StringData(key), len(key)))
 }
 
-// grow doubles the slots.
+// grow doubles the slots, hashing every entry again.
 func (t *textTable) grow() {
-	t.slots = make([]int32, 2*len(t.slots))
+	t.slots = make([]uint64, 2*len(t.slots))
 	mask := uint64(len(t.slots) - 1)
-	for e, h := range t.hashes {
+	for e := range t.at {
+		h := maphash.Bytes(t.seed, t.text(int32(e)))
 		s := h & mask
 		for t.slots[s] != 0 {
 			s = (s + 1) & mask
 		}
-		t.slots[s] = int32(e) + 1
+		t.slots[s] = h&^(1<<32-1) | uint64(e+1)
 	}
 }
 
@@ -98,6 +99,6 @@ func (t *textTable) reset() {
 	if len(t.blocks) > 0 {
 		t.blocks = append(t.blocks[:0], t.blocks[0][:0])
 	}
-	t.at, t.lens, t.hashes = t.at[:0], t.lens[:0], t.hashes[:0]
+	t.at, t.lens = t.at[:0], t.lens[:0]
 	clear(t.slots)
 }

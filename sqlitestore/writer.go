@@ -110,9 +110,20 @@ func (s *Store) NewWriter(runID int64) (*Writer, error) {
 	return w, nil
 }
 
-// prepare reads the next free ids and prepares the statements.
+// writeCache is the page cache, in KiB as PRAGMA cache_size takes a
+// negative number, while a writer is open: rows are appended in key order,
+// and only the names index takes inserts at random places.
+const writeCache = -16384
+
+// prepare reads the next free ids, shrinks the page cache and prepares the
+// statements.
 func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 	var err error
+	_, err = c.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = %d",
+		writeCache), nil)
+	if err != nil {
+		return err
+	}
 	if w.nextName, err = maxID(c, "names"); err != nil {
 		return err
 	}
@@ -356,6 +367,9 @@ func (w *Writer) Close() error {
 	}
 	if cerr := w.closeStmts(); err == nil {
 		err = w.s.wrap(cerr)
+	}
+	if cerr := w.s.exec(fmt.Sprintf("PRAGMA cache_size = %d", queryCache)); err == nil {
+		err = cerr
 	}
 	if err == nil {
 		w.s.tally = w.tally

@@ -330,7 +330,11 @@ func (cw *caseWriter) apply(ev event) error {
 		for _, l := range ev.lookups {
 			cw.sum.records += recordCount(l)
 		}
-		return cw.w.AddLookups(ev.lookups)
+		err := cw.w.AddLookups(ev.lookups)
+		for _, l := range ev.lookups {
+			l.Release() // stored, or refused: no longer needed either way
+		}
+		return err
 	case evMalformed:
 		cw.sum.malformed += int64(len(ev.malformed))
 		return cw.w.AddMalformed(ev.malformed)
