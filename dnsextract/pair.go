@@ -63,6 +63,7 @@ type pairer struct {
 	head   int        // first live position in queue
 	count  int        // messages waiting
 	weight int        // their weight
+	free   []*waiting // done and out of the queue, for reuse
 }
 
 func newPairer(timeout time.Duration, limit int, emit func(*Lookup)) *pairer {
@@ -96,7 +97,8 @@ func (p *pairer) add(m *Message, transport Transport, path string) {
 		return
 	}
 
-	w := &waiting{key: key, msg: m, weight: weight(m)}
+	w := p.newWaiting()
+	w.key, w.msg, w.weight = key, m, weight(m)
 	list := append(p.byKey[key], w)
 	p.byKey[key] = list
 	p.queue = append(p.queue, w)
@@ -156,16 +158,16 @@ func sameQuestion(a, b *Message) bool {
 func (p *pairer) expire(now time.Time) {
 	deadline := now.Add(-p.timeout)
 	for w := p.front(); w != nil && w.msg.Time.Before(deadline); w = p.front() {
-		p.pop()
 		p.drop(w)
+		p.pop()
 	}
 }
 
 // expireOne emits the oldest waiting message alone.
 func (p *pairer) expireOne() {
 	if w := p.front(); w != nil {
-		p.pop()
 		p.drop(w)
+		p.pop()
 	}
 }
 
@@ -182,10 +184,27 @@ func (p *pairer) front() *waiting {
 	return p.queue[p.head]
 }
 
-// pop removes the queue's first entry.
+// pop removes the queue's first entry, and keeps it for reuse when it is
+// done (a waiting message is done, paired or emitted, before it leaves the
+// queue, or it leaves it by takeAll).
 func (p *pairer) pop() {
+	w := p.queue[p.head]
 	p.queue[p.head] = nil
 	p.head++
+	if w.done {
+		*w = waiting{}
+		p.free = append(p.free, w)
+	}
+}
+
+// newWaiting returns an empty waiting, reused when one is free.
+func (p *pairer) newWaiting() *waiting {
+	if n := len(p.free); n > 0 {
+		w := p.free[n-1]
+		p.free = p.free[:n-1]
+		return w
+	}
+	return new(waiting)
 }
 
 // drop removes w from the waiting set and emits it as a lookup of its own.

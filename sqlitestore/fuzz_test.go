@@ -61,3 +61,31 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReverseNameLabels checks reverseName, which scans the name from its
+// end, against the labels splitLabels finds from its start.
+func FuzzReverseNameLabels(f *testing.F) {
+	for _, seed := range []string{"", ".", "..", "a", "a.", "a..", ".a", `a\.b.`, `a\\.b.`,
+		`a\\\.b`, `\`, `a\`, "WWW.Example.", `\065.b.`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		labels := splitLabels(name)
+		var want strings.Builder
+		for i := len(labels) - 1; i >= 0; i-- {
+			for _, c := range []byte(labels[i]) {
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				want.WriteByte(c)
+			}
+			want.WriteByte('.')
+		}
+		if len(labels) == 0 {
+			want.WriteByte('.')
+		}
+		if got := reverseName(name); got != want.String() {
+			t.Errorf("reverseName(%q) = %q, labels %q give %q", name, got, labels, want.String())
+		}
+	})
+}

@@ -48,29 +48,11 @@ const addressFunc = "pdnsx_address"
 const hintRows = `SELECT id, data FROM pdns
 WHERE type IN ('HTTPS', 'SVCB') AND (data LIKE '%ipv4hint=%' OR data LIKE '%ipv6hint=%')`
 
-// rebuildPDNS rebuilds the pdns and pdns_addresses tables, in one
-// transaction (a savepoint inside an open one): from the tally of the run
-// when it holds the whole case, else from the records. It never adds to
-// what was there: a re-ingest or a replaced capture leaves the summary
-// exact.
+// rebuildPDNS rebuilds the pdns and pdns_addresses tables from the
+// records, in one transaction (a savepoint inside an open one). It never
+// adds to what was there: a re-ingest or a replaced capture leaves the
+// summary exact.
 func (s *Store) rebuildPDNS() error {
-	t := s.tally
-	if s.w != nil {
-		t, s.w.tally = s.w.tally, nil // a later Finish reads what the writer adds next
-	}
-	s.tally = nil
-	if t != nil {
-		return s.inSavepoint(func(ctx context.Context) error {
-			_, err := s.conn.ExecContext(ctx, "DELETE FROM pdns_addresses; DELETE FROM pdns")
-			if err != nil {
-				return err
-			}
-			return s.conn.Raw(func(dc any) error {
-				return writeTally(dc.(*sqlite3.SQLiteConn), t)
-			})
-		})
-	}
-
 	err := s.conn.Raw(func(dc any) error {
 		return dc.(*sqlite3.SQLiteConn).RegisterFunc(addressFunc, addressKeyOfText, true)
 	})

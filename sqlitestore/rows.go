@@ -61,37 +61,18 @@ func (w *Writer) addLookup(l *dnsextract.Lookup) (bool, error) {
 	return true, w.addLookupRecords(id, l)
 }
 
-// tallied returns what the writer's tally needs of a lookup, or nil when
-// the writer keeps no tally (any more).
-func (w *Writer) tallied(id int64, l *dnsextract.Lookup) *lookupRecords {
-	if w.tally == nil {
-		return nil
-	}
-	lr, ok := w.tally.lookup(id, l)
-	if !ok {
-		w.tally = nil
-		return nil
-	}
-	return &lr
-}
-
 // addLookupRecords appends the records rows of a lookup: those of its
 // response, and those of its query when it is an unpaired (mDNS or LLMNR)
 // message, as mDNS queries carry known answers.
 func (w *Writer) addLookupRecords(id int64, l *dnsextract.Lookup) error {
-	var tl *lookupRecords
-	if (l.Query != nil && l.Unpaired && len(l.Query.Records) > 0) ||
-		(l.Response != nil && len(l.Response.Records) > 0) {
-		tl = w.tallied(id, l)
-	}
 	ord := 0
 	if l.Query != nil && l.Unpaired {
-		if err := w.addRecords(id, tl, &ord, l.Query.Records); err != nil {
+		if err := w.addRecords(id, &ord, l.Query.Records); err != nil {
 			return err
 		}
 	}
 	if l.Response != nil {
-		return w.addRecords(id, tl, &ord, l.Response.Records)
+		return w.addRecords(id, &ord, l.Response.Records)
 	}
 	return nil
 }
@@ -208,19 +189,14 @@ func (w *Writer) appendFrames(row *rowBuffer, m *dnsextract.Message) {
 	row.optText(framesText(m.Frames))
 }
 
-// addRecords appends the records rows of a message, and counts them in
-// the writer's tally, tl being what the tally needs of their lookup; id is
-// the lookup's id, and *ord the position of the next record within it.
-func (w *Writer) addRecords(id int64, tl *lookupRecords, ord *int,
-	records []dnsextract.Record) error {
+// addRecords appends the records rows of a message; id is its lookup's,
+// and *ord the position of the next record within the lookup.
+func (w *Writer) addRecords(id int64, ord *int, records []dnsextract.Record) error {
 	for i := range records {
 		rr := &records[i]
 		name, err := w.nameID(rr.Name)
 		if err != nil {
 			return err
-		}
-		if tl != nil && w.tally != nil {
-			w.tally.add(tl, name, rr)
 		}
 		row := &w.records.rowBuffer
 		row.int(id)

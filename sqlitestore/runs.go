@@ -106,9 +106,7 @@ func parseTime(s string) (time.Time, error) {
 // have their query, their response or their first message in it. A
 // lookup paired across two captures therefore goes with either.
 func (s *Store) DeleteCapture(id int64) error {
-	s.tally = nil
 	if s.w != nil {
-		s.w.tally = nil // it would still count what goes
 		if err := s.w.run(func(*sqlite3.SQLiteConn) error { return s.w.drain() }); err != nil {
 			return err
 		}

@@ -156,9 +156,7 @@ var (
 		"query_frames", "response_capture_id", "response_frame", "response_frames"}
 	recordColumns = []string{"lookup_id", "ord", "section", "name_id", "type", "class",
 		"ttl", "data"}
-	nameColumns    = []string{"id", "name", "rname"}
-	pdnsRowColumns = []string{"id", "name_id", "type", "class", "data", "time_first",
-		"time_last", "count", "clients", "ttl_min", "ttl_max"}
+	nameColumns      = []string{"id", "name", "rname"}
 	malformedColumns = []string{"capture_id", "frame", "frames", "time", "transport", "path",
 		"src", "src_port", "dst", "dst_port", "reason", "payload"}
 )

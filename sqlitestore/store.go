@@ -69,7 +69,6 @@ type Store struct {
 	db       *sql.DB
 	conn     *sql.Conn
 	w        *Writer // the open writer, if any
-	tally    *tally  // the pdns summary a closed writer tallied, while it holds the case
 }
 
 // Open opens the case file at path for writing, creating it when it does

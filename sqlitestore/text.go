@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -70,22 +69,49 @@ const digitPairs = "0001020304050607080910111213141516171819" +
 // "example.evil." and "example.evil/". Escaped dots ("a\.b") stay inside
 // their label. The root name and the empty name become ".".
 func reverseName(name string) string {
-	labels := splitLabels(name)
-	var b strings.Builder
-	b.Grow(len(name) + 1)
-	for i := len(labels) - 1; i >= 0; i-- {
-		for _, c := range []byte(labels[i]) {
+	if name == "" {
+		return "."
+	}
+	b := make([]byte, 0, len(name)+1)
+	end := len(name)
+	if name[end-1] == '.' && !escapedAt(name, end-1) {
+		end-- // the dot ends the last label
+	}
+	for {
+		start := labelStart(name, end)
+		for _, c := range []byte(name[start:end]) {
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			b.WriteByte(c)
+			b = append(b, c)
 		}
-		b.WriteByte('.')
+		b = append(b, '.')
+		if start == 0 {
+			return string(b)
+		}
+		end = start - 1 // at the dot before the label
 	}
-	if len(labels) == 0 {
-		b.WriteByte('.')
+}
+
+// labelStart returns where the label that ends at end of a presentation-form
+// name begins: after the last unescaped dot before end, or at 0.
+func labelStart(name string, end int) int {
+	for i := end - 1; i >= 0; i-- {
+		if name[i] == '.' && !escapedAt(name, i) {
+			return i + 1
+		}
 	}
-	return b.String()
+	return 0
+}
+
+// escapedAt reports whether the byte at i of a presentation-form name is
+// escaped: preceded by an odd number of backslashes.
+func escapedAt(name string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && name[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // splitLabels splits a presentation-format name at its unescaped dots,

@@ -76,8 +76,6 @@ type Writer struct {
 	lastNameID int64
 
 	types, classes, rcodes, opcodes mnemonics
-
-	tally *tally // the pdns summary of the run, while the run only adds to an empty case
 }
 
 // NewWriter returns the writer of run runID. A store has at most one
@@ -106,7 +104,6 @@ func (s *Store) NewWriter(runID int64) (*Writer, error) {
 		return nil, s.wrap(err)
 	}
 	s.w = w
-	s.tally = nil // it does not hold what this writer adds
 	return w, nil
 }
 
@@ -131,9 +128,6 @@ func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	w.namesInDB = w.nextName > 0
-	if w.nextLookup == 0 {
-		w.tally = newTally()
-	}
 	w.nextName++
 	w.nextLookup++
 
@@ -370,9 +364,6 @@ func (w *Writer) Close() error {
 	}
 	if cerr := w.s.exec(fmt.Sprintf("PRAGMA cache_size = %d", queryCache)); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		w.s.tally = w.tally
 	}
 	w.s.w = nil
 	if w.err == nil {
