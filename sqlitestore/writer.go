@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
@@ -72,8 +73,7 @@ type Writer struct {
 	nextName    int64
 	nextLookup  int64
 
-	lastName   string // the name nameID returned last, and its id
-	lastNameID int64
+	recent [recentNames]recentName
 
 	types, classes, rcodes, opcodes mnemonics
 }
@@ -412,14 +412,29 @@ func (w *Writer) capture(index int) (int64, bool) {
 // nameID returns the id of a name, inserting the name when the case does
 // not have it yet.
 func (w *Writer) nameID(name string) (int64, error) {
-	if name == w.lastName && w.lastNameID != 0 {
-		return w.lastNameID, nil
+	at := unsafe.StringData(name)
+	recent := &w.recent[(uintptr(unsafe.Pointer(at))>>3^uintptr(len(name)))%recentNames]
+	if unsafe.StringData(recent.name) == at && len(recent.name) == len(name) && recent.id != 0 {
+		return recent.id, nil
 	}
 	id, err := w.findName(name)
 	if err == nil {
-		w.lastName, w.lastNameID = name, id
+		*recent = recentName{name, id}
 	}
 	return id, err
+}
+
+// recentNames is the number of names a writer finds by the address of
+// their bytes (see recentName).
+const recentNames = 4096
+
+// A recentName is a name the writer saw lately, found again by the address
+// of its bytes without hashing them: the decoders intern names, so a name
+// that recurs usually comes back as the same string. The entry holds the
+// string, so its bytes cannot be freed and reused for another name.
+type recentName struct {
+	name string
+	id   int64
 }
 
 // findName returns the id of a name from the dictionary or the case, or

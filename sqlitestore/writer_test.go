@@ -617,3 +617,46 @@ func TestWriterLifecycle(t *testing.T) {
 		t.Error("NewWriter on a read-only store succeeded")
 	}
 }
+
+// TestNameIDs checks the ids the writer gives names, whether a name comes
+// back as the same string, as a copy, or after many others have taken the
+// recent slots.
+func TestNameIDs(t *testing.T) {
+	s := newCase(t)
+	w, err := s.NewWriter(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	names := make([]string, 2*recentNames)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d.example.", i)
+	}
+	ids := make(map[string]int64)
+	for round := range 3 {
+		for i := range 3 * recentNames {
+			name := names[i%len(names)]
+			if round == 1 {
+				name = strings.Clone(name) // the same name at another address
+			}
+			id, err := w.nameID(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, ok := ids[name]; ok && id != want {
+				t.Fatalf("round %d: %s has id %d, had %d", round, name, id, want)
+			}
+			ids[name] = id
+		}
+	}
+	if len(ids) != 2*recentNames {
+		t.Errorf("%d names, want %d", len(ids), 2*recentNames)
+	}
+	seen := make(map[int64]string)
+	for name, id := range ids {
+		if other, ok := seen[id]; ok {
+			t.Errorf("%s and %s share id %d", name, other, id)
+		}
+		seen[id] = name
+	}
+}
