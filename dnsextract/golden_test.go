@@ -91,6 +91,53 @@ func formatLookups(c *collector) string {
 	return b.String()
 }
 
+// releaser is a Sink that renders each lookup as the golden text does, then
+// releases it, as an ingest does once a lookup is stored: what it renders
+// shows whether a recycled message carries anything over.
+type releaser struct {
+	text      strings.Builder
+	malformed []*Malformed
+}
+
+func (r *releaser) Lookup(l *Lookup) {
+	r.text.WriteString(formatLookups(&collector{lookups: []*Lookup{l}}))
+	l.Release()
+}
+
+func (r *releaser) Malformed(m *Malformed) { r.malformed = append(r.malformed, m) }
+
+// TestGoldenReleased checks that lookups released as soon as they are
+// rendered give the golden text: recycled messages start empty.
+func TestGoldenReleased(t *testing.T) {
+	cfg := Config{Ports: []uint16{5300}}
+	for name, paths := range goldenCases(t) {
+		t.Run(name, func(t *testing.T) {
+			r := &releaser{}
+			x := New(cfg, r)
+			for i, path := range paths {
+				rd, err := pcapread.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rd.Next() {
+					x.Frame(i, rd.Frame())
+				}
+				rd.Close()
+			}
+			x.Close()
+			got := r.text.String() + formatLookups(&collector{malformed: r.malformed})
+			want, err := os.ReadFile(filepath.Join("..", "testdata", "golden", name+".txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("%s: released lookups differ from the golden text\n--- got\n%s--- want\n%s",
+					name, got, want)
+			}
+		})
+	}
+}
+
 func writeEDNS(b *strings.Builder, m *Message) {
 	if !m.EDNS {
 		return
