@@ -54,7 +54,7 @@ WHERE type IN ('HTTPS', 'SVCB') AND (data LIKE '%ipv4hint=%' OR data LIKE '%ipv6
 // summary exact.
 func (s *Store) rebuildPDNS() error {
 	err := s.conn.Raw(func(dc any) error {
-		return dc.(*sqlite3.SQLiteConn).RegisterFunc(addressFunc, addressKeyOfText, true)
+		return registerAddressFunc(dc.(*sqlite3.SQLiteConn))
 	})
 	if err != nil {
 		return s.wrap(err)
@@ -168,17 +168,6 @@ func withStmt(ctx context.Context, conn *sql.Conn, query string, f func(*sql.Stm
 func AddressKey(a netip.Addr) []byte {
 	k := a.As16()
 	return k[:]
-}
-
-// addressKeyOfText is the SQL function pdnsx_address: the address key of
-// the data of an A or AAAA record, or nil (NULL) when it is not an
-// address (an RFC 3597 form, for one).
-func addressKeyOfText(data string) []byte {
-	a, err := netip.ParseAddr(data)
-	if err != nil || a.Zone() != "" {
-		return nil
-	}
-	return AddressKey(a)
 }
 
 // hintAddresses returns the addresses of the ipv4hint and ipv6hint

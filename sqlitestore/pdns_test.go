@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"pdnsx/dnsextract"
 )
@@ -244,21 +247,111 @@ func TestHintAddresses(t *testing.T) {
 	}
 }
 
-func TestAddressKeyOfText(t *testing.T) {
+// addressKeyOfText is what the SQL function pdnsx_address computes, in Go:
+// the address key of the data of an A or AAAA record, or nil when it is not
+// an address (an RFC 3597 form, for one).
+func addressKeyOfText(data string) []byte {
+	a, err := netip.ParseAddr(data)
+	if err != nil || a.Zone() != "" {
+		return nil
+	}
+	return AddressKey(a)
+}
+
+// sqlAddressKey returns pdnsx_address(data) as the store's SQLite computes it.
+func sqlAddressKey(t testing.TB, s *Store, data string) []byte {
+	t.Helper()
+	var key []byte
+	err := s.conn.QueryRowContext(context.Background(), "SELECT "+addressFunc+"(?)",
+		data).Scan(&key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// addressStore returns a case whose connection has pdnsx_address.
+func addressStore(t testing.TB) *Store {
+	s := newCase(t)
+	err := s.conn.Raw(func(dc any) error { return registerAddressFunc(dc.(*sqlite3.SQLiteConn)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestAddressFunc checks the SQL function pdnsx_address, written in C,
+// against the keys netip gives.
+func TestAddressFunc(t *testing.T) {
+	s := addressStore(t)
 	tests := []struct {
 		data string
 		want []byte
 	}{
 		{"192.0.2.1", []byte{10: 0xff, 11: 0xff, 12: 192, 13: 0, 14: 2, 15: 1}},
 		{"2001:db8::1", []byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}},
+		{"::ffff:192.0.2.1", []byte{10: 0xff, 11: 0xff, 12: 192, 13: 0, 14: 2, 15: 1}},
+		{"::", make([]byte, 16)},
 		{`\# 3 010203`, nil},
 		{"fe80::1%eth0", nil},
+		{"1.2.3", nil},
+		{"1.2.3.4.5", nil},
+		{"01.2.3.4", nil},
+		{"", nil},
+		{"1.2.3.4\x00", nil},
+		{strings.Repeat("1", 80), nil},
 	}
 	for _, tt := range tests {
+		if got := sqlAddressKey(t, s, tt.data); !bytes.Equal(got, tt.want) {
+			t.Errorf("%s(%q) = %x, want %x", addressFunc, tt.data, got, tt.want)
+		}
 		if got := addressKeyOfText(tt.data); !bytes.Equal(got, tt.want) {
 			t.Errorf("addressKeyOfText(%q) = %x, want %x", tt.data, got, tt.want)
 		}
 	}
+
+	// Every address as the decoder writes it, both families.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 2000 {
+		var a netip.Addr
+		if i%2 == 0 {
+			a = netip.AddrFrom4([4]byte{byte(rng.Uint32()), byte(rng.Uint32()), 0, byte(i)})
+		} else {
+			b := [16]byte{0x20, 0x01, 0x0d, 0xb8}
+			for j := 4; j < 16; j++ {
+				if rng.IntN(3) > 0 { // runs of zero groups, compressed as ::
+					b[j] = byte(rng.Uint32())
+				}
+			}
+			a = netip.AddrFrom16(b)
+		}
+		if got := sqlAddressKey(t, s, a.String()); !bytes.Equal(got, AddressKey(a)) {
+			t.Fatalf("%s(%q) = %x, want %x", addressFunc, a, got, AddressKey(a))
+		}
+	}
+}
+
+// FuzzAddressFunc checks that pdnsx_address, written in C, gives netip's key
+// for every address text in the form netip prints, and nothing but a key
+// of some address otherwise.
+func FuzzAddressFunc(f *testing.F) {
+	for _, seed := range []string{"192.0.2.1", "2001:db8::1", "::ffff:1.2.3.4", "1::", `\# 0`} {
+		f.Add(seed)
+	}
+	s := addressStore(f)
+	f.Fuzz(func(t *testing.T, data string) {
+		got := sqlAddressKey(t, s, data)
+		a, err := netip.ParseAddr(data)
+		if err == nil && a.Zone() == "" && a.String() == data {
+			if !bytes.Equal(got, AddressKey(a)) {
+				t.Errorf("%s(%q) = %x, want %x", addressFunc, data, got, AddressKey(a))
+			}
+			return
+		}
+		if got != nil && len(got) != 16 {
+			t.Errorf("%s(%q) = %x, not a key", addressFunc, data, got)
+		}
+	})
 }
 
 // FuzzHintAddresses checks that the addresses found in any record data
