@@ -23,14 +23,24 @@ type batch struct {
 // at a time.
 func newBatch(c *sqlite3.SQLiteConn, table string, columns []string, rows int) (*batch, error) {
 	cols := len(columns)
-	query := "INSERT INTO " + table + "(" + strings.Join(columns, ", ") + ") VALUES (?" +
-		strings.Repeat(", ?", cols-1) + ")"
-	st, err := prepareBulk(c, query, cols)
+	head := "INSERT INTO " + table + "(" + strings.Join(columns, ", ") + ") VALUES "
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	st, err := prepareBulk(c, head+row, cols)
 	if err != nil {
 		return nil, err
 	}
+	if per := min(rowsPerStatement, rows); per > 1 {
+		if err := st.prepareMany(head+row+strings.Repeat(", "+row, per-1), per); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
 	return &batch{size: rows, bulkStmt: st}, nil
 }
+
+// rowsPerStatement is the number of rows a batch's INSERT statement takes
+// at once; with 36 columns it stays far below SQLite's 32,766 parameters.
+const rowsPerStatement = 32
 
 // end closes the row being appended, and inserts the buffered rows when
 // they fill a batch.

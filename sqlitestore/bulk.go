@@ -21,43 +21,69 @@ const char *sqlite3_errmsg(sqlite3 *db);
 
 enum { tagNull, tagInt, tagText, tagBlob };
 
-// bulk_insert binds and steps rows packed in buf by rowBuffer: per value a
-// tag byte, then 8 bytes of integer, or 4 bytes of length and the bytes. It
-// returns SQLITE_OK (0), or the error code of the row that failed.
-static int bulk_insert(sqlite3_stmt *st, int cols, const unsigned char *buf, long rows) {
+// bind_row binds the cols values packed at *p by rowBuffer (per value a tag
+// byte, then 8 bytes of integer, or 4 bytes of length and the bytes) to the
+// parameters of st from first on, and moves *p past them.
+static void bind_row(sqlite3_stmt *st, int first, int cols, const unsigned char **pp) {
+	const unsigned char *p = *pp;
+	for (int c = first; c < first + cols; c++) {
+		unsigned char tag = *p++;
+		long long v;
+		int32_t n;
+		switch (tag) {
+		case tagInt:
+			memcpy(&v, p, 8);
+			p += 8;
+			sqlite3_bind_int64(st, c, v);
+			break;
+		case tagText:
+		case tagBlob:
+			memcpy(&n, p, 4);
+			p += 4;
+			if (tag == tagText)
+				sqlite3_bind_text(st, c, (const char *)p, n, 0);
+			else
+				sqlite3_bind_blob(st, c, p, n, 0);
+			p += n;
+			break;
+		default:
+			sqlite3_bind_null(st, c);
+		}
+	}
+	*pp = p;
+}
+
+// step runs st once and resets it; it returns SQLITE_OK (0) or the error.
+static int step(sqlite3_stmt *st) {
+	int rc = sqlite3_step(st);
+	if (rc == 101) // SQLITE_DONE
+		rc = 0;
+	sqlite3_reset(st);
+	return rc;
+}
+
+// bulk_insert inserts the rows packed in buf: per rows at a time through
+// many, an INSERT of per rows, when it is not NULL, and the rest one at a
+// time through one. It returns SQLITE_OK (0), or the error code of the
+// statement that failed.
+static int bulk_insert(sqlite3_stmt *one, sqlite3_stmt *many, int per, int cols,
+		const unsigned char *buf, long rows) {
 	const unsigned char *p = buf;
 	int rc = 0;
-	for (long r = 0; r < rows && rc == 0; r++) {
-		for (int c = 1; c <= cols; c++) {
-			unsigned char tag = *p++;
-			long long v;
-			int32_t n;
-			switch (tag) {
-			case tagInt:
-				memcpy(&v, p, 8);
-				p += 8;
-				sqlite3_bind_int64(st, c, v);
-				break;
-			case tagText:
-			case tagBlob:
-				memcpy(&n, p, 4);
-				p += 4;
-				if (tag == tagText)
-					sqlite3_bind_text(st, c, (const char *)p, n, 0);
-				else
-					sqlite3_bind_blob(st, c, p, n, 0);
-				p += n;
-				break;
-			default:
-				sqlite3_bind_null(st, c);
-			}
+	long r = 0;
+	if (many != 0) {
+		for (; rows - r >= per && rc == 0; r += per) {
+			for (int i = 0; i < per; i++)
+				bind_row(many, 1 + i * cols, cols, &p);
+			rc = step(many);
 		}
-		rc = sqlite3_step(st);
-		if (rc == 101) // SQLITE_DONE
-			rc = 0;
-		sqlite3_reset(st);
+		sqlite3_clear_bindings(many);
 	}
-	sqlite3_clear_bindings(st);
+	for (; r < rows && rc == 0; r++) {
+		bind_row(one, 1, cols, &p);
+		rc = step(one);
+	}
+	sqlite3_clear_bindings(one);
 	return rc;
 }
 */
@@ -123,6 +149,8 @@ func (r *rowBuffer) reset() { r.b, r.rows = r.b[:0], 0 }
 type bulkStmt struct {
 	db   *C.sqlite3
 	st   *C.sqlite3_stmt
+	many *C.sqlite3_stmt // inserts per rows in one step, or nil
+	per  int
 	cols int
 	rowBuffer
 }
@@ -133,6 +161,28 @@ func prepareBulk(c *sqlite3.SQLiteConn, query string, cols int) (*bulkStmt, erro
 	if err != nil {
 		return nil, err
 	}
+	st, err := prepare(db, query)
+	if err != nil {
+		return nil, err
+	}
+	return &bulkStmt{db: db, st: st, cols: cols}, nil
+}
+
+// prepareMany adds the statement that inserts per rows at once, query being
+// an INSERT of per rows of the statement's columns. Stepping a statement
+// costs SQLite about as much as storing a small row: a statement per several
+// rows spares most of it.
+func (s *bulkStmt) prepareMany(query string, per int) error {
+	st, err := prepare(s.db, query)
+	if err != nil {
+		return err
+	}
+	s.many, s.per = st, per
+	return nil
+}
+
+// prepare compiles query on db.
+func prepare(db *C.sqlite3, query string) (*C.sqlite3_stmt, error) {
 	q := C.CString(query)
 	defer C.free(unsafe.Pointer(q))
 	var st *C.sqlite3_stmt
@@ -140,7 +190,7 @@ func prepareBulk(c *sqlite3.SQLiteConn, query string, cols int) (*bulkStmt, erro
 		return nil, fmt.Errorf("sqlitestore: preparing %.40q: %s", query,
 			C.GoString(C.sqlite3_errmsg(db)))
 	}
-	return &bulkStmt{db: db, st: st, cols: cols}, nil
+	return st, nil
 }
 
 // exec inserts the buffered rows and empties the buffer.
@@ -148,8 +198,8 @@ func (s *bulkStmt) exec() error {
 	if s.rows == 0 {
 		return nil
 	}
-	rc := C.bulk_insert(s.st, C.int(s.cols), (*C.uchar)(unsafe.Pointer(&s.b[0])),
-		C.long(s.rows))
+	rc := C.bulk_insert(s.st, s.many, C.int(s.per), C.int(s.cols),
+		(*C.uchar)(unsafe.Pointer(&s.b[0])), C.long(s.rows))
 	s.reset()
 	if rc != 0 {
 		return fmt.Errorf("sqlitestore: insert: %s (code %d)",
@@ -158,11 +208,13 @@ func (s *bulkStmt) exec() error {
 	return nil
 }
 
-// close finalizes the statement.
+// close finalizes the statements.
 func (s *bulkStmt) close() {
-	if s.st != nil {
-		C.sqlite3_finalize(s.st)
-		s.st = nil
+	for _, st := range []**C.sqlite3_stmt{&s.st, &s.many} {
+		if *st != nil {
+			C.sqlite3_finalize(*st)
+			*st = nil
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -108,33 +109,11 @@ func TestBulkError(t *testing.T) {
 // BenchmarkBulkInsert compares a row of four values inserted through a bulk
 // statement with the same row through database/sql.
 func BenchmarkBulkInsert(b *testing.B) {
-	b.Run("bulk", func(b *testing.B) {
-		conn, done := rawConn(b)
-		defer done()
-		conn.ExecContext(context.Background(), "BEGIN")
-		b.ReportAllocs()
-		conn.Raw(func(dc any) error {
-			st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), `INSERT INTO t VALUES (?,?,?,?)`, 4)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.close()
-			for i := 0; b.Loop(); i++ {
-				st.int(int64(i))
-				st.text("www.example.com.")
-				st.blob([]byte{192, 0, 2, 1})
-				st.null()
-				st.endRow()
-				if st.rows == 1000 {
-					if err := st.exec(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			return st.exec()
+	for _, per := range []int{1, rowsPerStatement} {
+		b.Run(fmt.Sprintf("bulk-%d-per-statement", per), func(b *testing.B) {
+			benchmarkBulk(b, per)
 		})
-		conn.ExecContext(context.Background(), "COMMIT")
-	})
+	}
 	b.Run("database-sql", func(b *testing.B) {
 		conn, done := rawConn(b)
 		defer done()
@@ -152,6 +131,43 @@ func BenchmarkBulkInsert(b *testing.B) {
 		st.Close()
 		conn.ExecContext(context.Background(), "COMMIT")
 	})
+}
+
+// benchmarkBulk inserts rows of four values through a bulk statement that
+// takes per rows at once.
+func benchmarkBulk(b *testing.B, per int) {
+	conn, done := rawConn(b)
+	defer done()
+	conn.ExecContext(context.Background(), "BEGIN")
+	b.ReportAllocs()
+	conn.Raw(func(dc any) error {
+		row := "(?,?,?,?)"
+		st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), "INSERT INTO t VALUES "+row, 4)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.close()
+		if per > 1 {
+			err := st.prepareMany("INSERT INTO t VALUES "+row+strings.Repeat(","+row, per-1), per)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		for i := 0; b.Loop(); i++ {
+			st.int(int64(i))
+			st.text("www.example.com.")
+			st.blob([]byte{192, 0, 2, 1})
+			st.null()
+			st.endRow()
+			if st.rows == 1000 {
+				if err := st.exec(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		return st.exec()
+	})
+	conn.ExecContext(context.Background(), "COMMIT")
 }
 
 // TestRowValues checks the typed values the writer appends (times,
