@@ -279,6 +279,10 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 		}
 	}
 
+	// What the decoders held is garbage now: hand it back to the system
+	// before SQLite sorts for the summary and the indexes, or the two add up
+	// to the ingest's peak memory (230 MB instead of 185 on the benchmark).
+	debug.FreeOSMemory()
 	if err == nil {
 		err = store.Finish()
 	}
