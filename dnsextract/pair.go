@@ -184,9 +184,8 @@ func (p *pairer) front() *waiting {
 	return p.queue[p.head]
 }
 
-// pop removes the queue's first entry, and keeps it for reuse when it is
-// done (a waiting message is done, paired or emitted, before it leaves the
-// queue, or it leaves it by takeAll).
+// pop removes the queue's first entry. An entry that is done (its message
+// paired or emitted) is kept for reuse: nothing else refers to it.
 func (p *pairer) pop() {
 	w := p.queue[p.head]
 	p.queue[p.head] = nil

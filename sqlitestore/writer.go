@@ -73,7 +73,7 @@ type Writer struct {
 	nextName    int64
 	nextLookup  int64
 
-	recent [recentNames]recentName
+	recent [recentNames]recentName // names met lately, by the address of their bytes
 
 	types, classes, rcodes, opcodes mnemonics
 }
