@@ -81,6 +81,42 @@ func TestBulkHandle(t *testing.T) {
 	}
 }
 
+// TestBulkMany checks that rows inserted several per statement, with a
+// remainder inserted one at a time, all arrive, in order.
+func TestBulkMany(t *testing.T) {
+	conn, done := rawConn(t)
+	defer done()
+	err := conn.Raw(func(dc any) error {
+		row := "(?,?,?,?)"
+		st, err := prepareBulk(dc.(*sqlite3.SQLiteConn), "INSERT INTO t VALUES "+row, 4)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		if err := st.prepareMany("INSERT INTO t VALUES "+strings.Repeat(row+",", 3)+row,
+			4); err != nil {
+			return err
+		}
+		for i := range 10 {
+			st.int(int64(i))
+			st.text(fmt.Sprint(i))
+			st.null()
+			st.null()
+			st.endRow()
+		}
+		return st.exec()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	err = conn.QueryRowContext(context.Background(),
+		`SELECT group_concat(i || '=' || s, ' ') FROM (SELECT i, s FROM t ORDER BY rowid)`).Scan(&got)
+	if want := "0=0 1=1 2=2 3=3 4=4 5=5 6=6 7=7 8=8 9=9"; err != nil || got != want {
+		t.Errorf("rows %q, %v; want %q", got, err, want)
+	}
+}
+
 // TestBulkError checks that a failing row reports SQLite's message.
 func TestBulkError(t *testing.T) {
 	conn, done := rawConn(t)
