@@ -19,7 +19,9 @@
 // An Extractor is fed frames in capture order and reports lookups and
 // malformed payloads to a Sink. All its state (pending queries, streams,
 // fragments) is bounded and expires on capture time, never on the wall clock,
-// so the same frames give the same lookups on any machine.
+// so the same frames give the same lookups on any machine. A Sink that is
+// done with a lookup may Release it, and the extractors reuse its messages;
+// the strings it holds (names, record data) stay valid.
 //
 // DNS over TCP is reassembled for each direction of a connection (RFC 7766):
 // segments are put in order by sequence number, retransmitted bytes dropped,
