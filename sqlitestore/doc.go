@@ -57,8 +57,11 @@
 // id of its lookup or name. Values that repeat (addresses, ports, flags,
 // mnemonics) are converted to driver values once, and times are formatted
 // into an arena, so that a lookup with three records allocates about ten
-// times. Only the UNIQUE index on names.name exists during a bulk load;
-// Finish builds the query indexes.
+// times. No index exists during the bulk load of a new case: the writer's
+// dictionary keeps the names unique, and Finish builds their unique index
+// with the query indexes. A writer that must look a name up in the case
+// (one added by an earlier run, or after the dictionary was full) builds
+// that index first.
 //
 // # Limits
 //

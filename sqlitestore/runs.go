@@ -147,8 +147,9 @@ func (s *Store) inSavepoint(f func(ctx context.Context) error) error {
 
 // Finish prepares the case for queries once an ingest is done: it commits
 // what an open writer holds, rebuilds the passive DNS summary (pdns) from
-// every record, builds the query indexes (cheaper after a bulk load than
-// maintained during it) and refreshes the query planner's statistics.
+// every record, builds the unique index of the names and the query indexes
+// (cheaper after a bulk load than maintained during it) and refreshes the
+// query planner's statistics.
 func (s *Store) Finish() error {
 	if s.w != nil {
 		if err := s.w.Flush(); err != nil {
@@ -164,7 +165,10 @@ func (s *Store) Finish() error {
 	if err != nil {
 		return err
 	}
-	err = s.exec(queryIndexes)
+	err = s.conn.Raw(func(dc any) error { return indexNames(dc.(*sqlite3.SQLiteConn)) })
+	if err == nil {
+		err = s.exec(queryIndexes)
+	}
 	if rerr := s.exec(restore); err == nil {
 		err = rerr
 	}

@@ -35,6 +35,7 @@ var references = []reference{
 		WHERE NOT EXISTS (SELECT 1 FROM lookups l WHERE l.id = r.lookup_id)`},
 	{"records whose owner name is not in names", `SELECT count(*) FROM records r
 		WHERE NOT EXISTS (SELECT 1 FROM names n WHERE n.id = r.name_id)`},
+	{"names stored more than once", `SELECT count(*) - count(DISTINCT name) FROM names`},
 	{"malformed payloads whose capture is not in captures", `SELECT count(*) FROM malformed m
 		WHERE NOT EXISTS (SELECT 1 FROM captures c WHERE c.id = m.capture_id)`},
 }
@@ -42,7 +43,8 @@ var references = []reference{
 // Check verifies the case file: SQLite's PRAGMA integrity_check over every
 // page and index, then the case's own rules (every lookup, record and
 // malformed payload leads to a capture, lookup and names that exist; every
-// capture to its run; a capture read to its end has a SHA-256). It returns
+// capture to its run; a capture read to its end has a SHA-256; each name is
+// stored once). It returns
 // one line per problem found, none when the case is sound. The error is
 // for a check that could not run.
 func (s *Store) Check() ([]string, error) {

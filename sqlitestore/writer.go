@@ -60,6 +60,7 @@ type Writer struct {
 	inTx  bool
 	rows  int // rows written since the transaction began
 
+	conn                               *sqlite3.SQLiteConn // the store's, as the batches hold it
 	lookups, records, names, malformed *batch
 	nameByText                         driver.Stmt // SELECT id FROM names WHERE name = ?
 	nameDest                           []driver.Value
@@ -115,6 +116,7 @@ const writeCache = -16384
 // prepare reads the next free ids, shrinks the page cache and prepares the
 // statements.
 func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
+	w.conn = c
 	var err error
 	_, err = c.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = %d",
 		writeCache), nil)
@@ -128,6 +130,11 @@ func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	w.namesInDB = w.nextName > 0
+	if w.namesInDB {
+		if err := indexNames(c); err != nil {
+			return err
+		}
+	}
 	w.nextName++
 	w.nextLookup++
 
@@ -145,6 +152,27 @@ func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	w.nameByText, err = c.Prepare("SELECT id FROM names WHERE name = ?")
+	return err
+}
+
+// indexNames gives the names of the case their unique index, unless they
+// have it: the writer looks names up by their text once its dictionary no
+// longer holds them all.
+func indexNames(c *sqlite3.SQLiteConn) error {
+	rows, err := c.QueryContext(context.Background(), namesIndexed, nil)
+	if err != nil {
+		return err
+	}
+	dest := make([]driver.Value, 1)
+	err = rows.Next(dest)
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	if n, _ := dest[0].(int64); n > 0 {
+		return nil
+	}
+	_, err = c.ExecContext(context.Background(), namesIndex, nil)
 	return err
 }
 
@@ -447,6 +475,9 @@ func (w *Writer) findName(name string) (int64, error) {
 		w.nameTexts.reset()
 		w.nameIDs = w.nameIDs[:0]
 		w.namesInDB = true
+		if err := indexNames(w.conn); err != nil {
+			return 0, err
+		}
 	}
 	entry, added := w.nameTexts.indexString(name)
 	if !added {
