@@ -35,9 +35,11 @@ FROM records AS r NOT INDEXED
 JOIN lookups AS l ON l.id = r.lookup_id
 JOIN names AS n ON n.id = r.name_id
 GROUP BY n.rname, r.type, r.class, r.data;
-INSERT OR IGNORE INTO pdns_addresses(address, pdns_id)
-SELECT ` + addressFunc + `(data), id FROM pdns WHERE type IN ('A', 'AAAA');
 `
+
+// pdnsAddressRows fills pdns_addresses from the A and AAAA rows of pdns.
+const pdnsAddressRows = `INSERT OR IGNORE INTO pdns_addresses(address, pdns_id)
+SELECT ` + addressFunc + `(data), id FROM pdns WHERE type IN ('A', 'AAAA')`
 
 // addressFunc is the SQL function, registered on the writing connection,
 // that turns the data of an A or AAAA record into its address key, or NULL.
@@ -49,7 +51,8 @@ const hintRows = `SELECT id, data FROM pdns
 WHERE type IN ('HTTPS', 'SVCB') AND (data LIKE '%ipv4hint=%' OR data LIKE '%ipv6hint=%')`
 
 // rebuildPDNS rebuilds the pdns and pdns_addresses tables from the
-// records, in one transaction (a savepoint inside an open one). It never
+// records, in one transaction (a savepoint inside an open one): in memory
+// (summarize) when it can, else in SQL (pdnsRebuild). It never
 // adds to what was there: a re-ingest or a replaced capture leaves the
 // summary exact.
 func (s *Store) rebuildPDNS() error {
@@ -64,7 +67,19 @@ func (s *Store) rebuildPDNS() error {
 		return err
 	}
 	err = s.inSavepoint(func(ctx context.Context) error {
-		if _, err := s.conn.ExecContext(ctx, pdnsRebuild); err != nil {
+		var summarized bool
+		err := s.conn.Raw(func(dc any) error {
+			var err error
+			summarized, err = summarize(dc.(*sqlite3.SQLiteConn))
+			return err
+		})
+		if err == nil && !summarized {
+			_, err = s.conn.ExecContext(ctx, pdnsRebuild)
+		}
+		if err == nil {
+			_, err = s.conn.ExecContext(ctx, pdnsAddressRows)
+		}
+		if err != nil {
 			return err
 		}
 		return s.addHintAddresses(ctx)

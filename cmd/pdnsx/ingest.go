@@ -35,9 +35,23 @@ const (
 	statusInterrupted = "interrupted"
 )
 
-// goMemoryLimit is the Go runtime's soft memory limit during an ingest,
-// unless GOMEMLIMIT sets another.
-const goMemoryLimit = 160 << 20
+// The Go runtime's soft memory limits while an ingest reads its captures
+// and while the case is finished, unless GOMEMLIMIT sets one. The summary
+// of a case is added up in memory that holds no pointers (see
+// sqlitestore's summarize), so collecting often while it grows costs
+// little, and the lower limit keeps it from raising the ingest's peak.
+const (
+	goMemoryLimit     = 160 << 20
+	finishMemoryLimit = 128 << 20
+)
+
+// setMemoryLimit sets the Go runtime's soft memory limit, unless the
+// environment's GOMEMLIMIT set it.
+func setMemoryLimit(limit int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
+}
 
 // ingestOptions are the flags of "pdnsx ingest".
 type ingestOptions struct {
@@ -63,11 +77,9 @@ func runIngest(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := interruptible(stderr)
 	defer stop()
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// The live heap of an ingest is bounded (dnsextract's limits, a few
-		// batches in flight); a soft limit keeps the garbage from doubling it.
-		debug.SetMemoryLimit(goMemoryLimit)
-	}
+	// The live heap of an ingest is bounded (dnsextract's limits, a few
+	// batches in flight); a soft limit keeps the garbage from doubling it.
+	setMemoryLimit(goMemoryLimit)
 	if opts.profile != "" {
 		f, err := os.Create(opts.profile)
 		if err != nil {
@@ -284,6 +296,7 @@ func ingest(ctx context.Context, opts ingestOptions, args []string, rep *reporte
 	// to the ingest's peak memory (230 MB instead of 185 on the benchmark).
 	debug.FreeOSMemory()
 	if err == nil {
+		setMemoryLimit(finishMemoryLimit)
 		err = store.Finish()
 	}
 	outcome := "ok"

@@ -1,0 +1,375 @@
+package sqlitestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"math"
+	"slices"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// The passive DNS summary is a GROUP BY over every record of the case
+// (pdnsRebuild). SQLite computes it by sorting all the records, each with
+// its lookup's time and client, which took most of the time an ingest
+// spends after reading its captures. summarize computes the same rows with
+// the same ids in one pass over the records in their stored order, adding
+// them up in hash tables, and sorts only the summary rows. It gives up,
+// leaving the case as it was, when the summary would need more memory than
+// summaryBudget or when the case holds values it does not expect (a time
+// in another layout, a NUL in a type); the rebuild then runs in SQL.
+
+// summaryBudget bounds the memory summarize uses, in bytes. A variable so
+// that tests can lower it.
+var summaryBudget = 112 << 20
+
+// Bytes summarize counts for each summary row (its summaryRow and its
+// entry in a textTable) and each (row, client) pair, beyond the bytes of
+// the row's key.
+const (
+	summaryRowCost  = 104
+	summaryPairCost = 16
+)
+
+// summaryNames selects every name's id, in the order of its folded form.
+const summaryNames = `SELECT id, rname FROM names ORDER BY rname`
+
+// summaryRecords selects what the summary needs of each record, the
+// records of a lookup together, with the inner joins of pdnsRebuild.
+const summaryRecords = `SELECT r.lookup_id, r.name_id, r.type, r.class, r.data, r.ttl,
+	coalesce(l.response_time, l.query_time), l.client
+FROM records AS r NOT INDEXED
+JOIN lookups AS l ON l.id = r.lookup_id
+ORDER BY r.lookup_id`
+
+// pdnsRowColumns are the columns of a pdns row, in the order summarize fills them.
+var pdnsRowColumns = []string{"id", "name_id", "type", "class", "data", "time_first",
+	"time_last", "count", "clients", "ttl_min", "ttl_max"}
+
+// A stamp is a time of the case in the layout the writer stores,
+// 2026-12-03T16:21:13.123456789Z, as the number its digits make: it orders
+// as the text does and gives the text back.
+type stamp struct{ date, nanos uint64 }
+
+// stampLayout marks the digits of a stored time with '0'.
+const stampLayout = "0000-00-00T00:00:00.000000000Z"
+
+// parseStamp reads a time stored in stampLayout.
+func parseStamp(b []byte) (stamp, bool) {
+	if len(b) != len(stampLayout) {
+		return stamp{}, false
+	}
+	var s stamp
+	for i := range len(stampLayout) {
+		c := b[i]
+		if stampLayout[i] != '0' {
+			if c != stampLayout[i] {
+				return stamp{}, false
+			}
+			continue
+		}
+		if c < '0' || c > '9' {
+			return stamp{}, false
+		}
+		if i < 19 {
+			s.date = s.date*10 + uint64(c-'0')
+		} else {
+			s.nanos = s.nanos*10 + uint64(c-'0')
+		}
+	}
+	return s, true
+}
+
+// less orders stamps as their texts.
+func (s stamp) less(t stamp) bool {
+	return s.date < t.date || s.date == t.date && s.nanos < t.nanos
+}
+
+// appendStamp appends the text of a stamp.
+func appendStamp(b []byte, s stamp) []byte {
+	var text [len(stampLayout)]byte
+	date, nanos := s.date, s.nanos
+	for i := len(stampLayout) - 1; i >= 0; i-- {
+		switch {
+		case stampLayout[i] != '0':
+			text[i] = stampLayout[i]
+		case i >= 19:
+			text[i] = byte('0' + nanos%10)
+			nanos /= 10
+		default:
+			text[i] = byte('0' + date%10)
+			date /= 10
+		}
+	}
+	return append(b, text[:]...)
+}
+
+// summaryRow is the running summary of one pdns row, in 64 bytes.
+type summaryRow struct {
+	nameID         int64 // the smallest id of the spellings that carried it
+	first, last    stamp
+	lastLookup     int64
+	count          uint32 // lookups that carried the record
+	clients        uint32 // distinct clients of those lookups
+	ttlMin, ttlMax uint32
+}
+
+// summaryBlock is the number of rows in a block of a summary's rows.
+const summaryBlock = 1 << 14
+
+// A summary adds up the pdns rows of a case.
+type summary struct {
+	folds   []int32    // by name id: 1 + the rank of the name's folded form, 0 for none
+	keys    *textTable // by row: fold rank (4 bytes, big-endian), type, 0, class, 0, data
+	rows    [][]summaryRow
+	clients *textTable
+	pairs   pairSet // row << 32 | 1 + client
+	used    int     // bytes counted against summaryBudget
+}
+
+// row returns summary row i.
+func (s *summary) row(i int32) *summaryRow { return &s.rows[i/summaryBlock][i%summaryBlock] }
+
+// summarize empties the pdns table and fills it again from the records of
+// the case on c, as pdnsRebuild does. It returns false, with pdns left as
+// it was, when it gives up.
+func summarize(c *sqlite3.SQLiteConn) (bool, error) {
+	s := &summary{keys: newTextTable(), clients: newTextTable()}
+	ok, err := s.readNames(c)
+	if err == nil && ok {
+		ok, err = s.readRecords(c)
+	}
+	if err != nil || !ok {
+		return false, err
+	}
+
+	_, err = c.ExecContext(context.Background(),
+		"DELETE FROM pdns_addresses; DELETE FROM pdns", nil)
+	if err != nil {
+		return false, err
+	}
+	return true, s.write(c)
+}
+
+// readNames ranks the names by their folded form (rname).
+func (s *summary) readNames(c *sqlite3.SQLiteConn) (bool, error) {
+	r, err := newBulkReader(c, summaryNames)
+	if err != nil {
+		return false, err
+	}
+	defer r.close()
+
+	var last []byte
+	rank := int32(0)
+	for r.next() {
+		id, ok := r.int()
+		rname, isText := r.text()
+		if !ok || !isText || id <= 0 {
+			return false, nil
+		}
+		if rank == 0 || !bytes.Equal(rname, last) {
+			rank++
+			last = append(last[:0], rname...)
+		}
+		if id >= int64(len(s.folds)) {
+			if id > int64(4*len(s.folds)+1<<20) {
+				return false, nil // ids far sparser than a writer leaves them
+			}
+			s.folds = slices.Grow(s.folds, int(id)+1-len(s.folds))[:id+1]
+		}
+		s.folds[id] = rank
+	}
+	s.used += 4 * len(s.folds)
+	return s.used <= summaryBudget, r.err()
+}
+
+// readRecords adds up every record of the case.
+func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
+	r, err := newBulkReader(c, summaryRecords)
+	if err != nil {
+		return false, err
+	}
+	defer r.close()
+
+	var key []byte
+	lookup, client := int64(0), uint32(0)
+	var at stamp
+	for r.next() {
+		id, ok1 := r.int()
+		nameID, ok2 := r.int()
+		rtype, ok3 := r.text()
+		class, ok4 := r.text()
+		data, ok5 := r.text()
+		ttl, ok6 := r.int()
+		if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || ttl < 0 || ttl > math.MaxUint32 ||
+			bytes.IndexByte(rtype, 0) >= 0 || bytes.IndexByte(class, 0) >= 0 {
+			return false, nil
+		}
+		if nameID <= 0 || nameID >= int64(len(s.folds)) || s.folds[nameID] == 0 {
+			continue // the JOIN with names of pdnsRebuild drops it
+		}
+
+		if id != lookup || lookup == 0 {
+			t, ok := r.text()
+			if !ok {
+				return false, nil
+			}
+			if at, ok = parseStamp(t); !ok {
+				return false, nil
+			}
+			lookup, client = id, 0
+			if addr, ok := r.text(); ok {
+				n, added := s.clients.index(addr)
+				if added {
+					s.used += len(addr) + summaryPairCost
+				}
+				client = uint32(n) + 1
+			}
+		}
+
+		key = binary.BigEndian.AppendUint32(key[:0], uint32(s.folds[nameID]))
+		key = append(append(key, rtype...), 0)
+		key = append(append(key, class...), 0)
+		key = append(key, data...)
+		if !s.add(key, nameID, lookup, client, at, uint32(ttl)) {
+			return false, nil
+		}
+	}
+	return true, r.err()
+}
+
+// add counts a record. It returns false when the summary is over budget.
+func (s *summary) add(key []byte, nameID, lookup int64, client uint32, at stamp,
+	ttl uint32) bool {
+	i, added := s.keys.index(key)
+	if added {
+		if i%summaryBlock == 0 {
+			s.rows = append(s.rows, make([]summaryRow, 0, summaryBlock))
+		}
+		last := &s.rows[len(s.rows)-1]
+		*last = append(*last, summaryRow{nameID: nameID, first: at, last: at,
+			ttlMin: ttl, ttlMax: ttl})
+		if s.used += len(key) + summaryRowCost; s.used > summaryBudget {
+			return false
+		}
+	}
+
+	row := s.row(i)
+	row.nameID = min(row.nameID, nameID)
+	if at.less(row.first) {
+		row.first = at
+	}
+	if row.last.less(at) {
+		row.last = at
+	}
+	row.ttlMin, row.ttlMax = min(row.ttlMin, ttl), max(row.ttlMax, ttl)
+	if row.lastLookup == lookup {
+		return true // the same record again in another section
+	}
+	row.count++
+	row.lastLookup = lookup
+	if client != 0 {
+		if s.pairs.add(uint64(i)<<32 | uint64(client)) {
+			row.clients++
+			if s.used += summaryPairCost; s.used > summaryBudget {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// write inserts the summary rows into the emptied pdns table, in the order
+// of their keys, which is the order of pdnsRebuild's GROUP BY.
+func (s *summary) write(c *sqlite3.SQLiteConn) error {
+	order := make([]int32, s.keys.len())
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		return bytes.Compare(s.keys.text(a), s.keys.text(b))
+	})
+
+	pdns, err := newBatch(c, "pdns", pdnsRowColumns, 256)
+	if err != nil {
+		return err
+	}
+	defer pdns.close()
+	var first, last []byte
+	for n, i := range order {
+		key := s.keys.text(i)[4:]
+		rtype, rest, _ := bytes.Cut(key, []byte{0})
+		class, data, _ := bytes.Cut(rest, []byte{0})
+		row := s.row(i)
+		first = appendStamp(first[:0], row.first)
+		last = appendStamp(last[:0], row.last)
+
+		pdns.int(int64(n + 1))
+		pdns.int(row.nameID)
+		pdns.text(string(rtype))
+		pdns.text(string(class))
+		pdns.text(string(data))
+		pdns.text(string(first))
+		pdns.text(string(last))
+		pdns.int(int64(row.count))
+		pdns.int(int64(row.clients))
+		pdns.int(int64(row.ttlMin))
+		pdns.int(int64(row.ttlMax))
+		if err := pdns.end(); err != nil {
+			return err
+		}
+	}
+	return pdns.drain()
+}
+
+// A pairSet is a set of non-zero numbers, without pointers for the garbage
+// collector to follow.
+type pairSet struct {
+	slots []uint64
+	n     int
+}
+
+// add adds v and reports whether it was new.
+func (p *pairSet) add(v uint64) bool {
+	if 2*(p.n+1) > len(p.slots) {
+		p.grow()
+	}
+	mask := uint64(len(p.slots) - 1)
+	for i := mix(v) & mask; ; i = (i + 1) & mask {
+		switch p.slots[i] {
+		case v:
+			return false
+		case 0:
+			p.slots[i] = v
+			p.n++
+			return true
+		}
+	}
+}
+
+// grow doubles the slots.
+func (p *pairSet) grow() {
+	old := p.slots
+	p.slots = make([]uint64, max(1024, 2*len(old)))
+	mask := uint64(len(p.slots) - 1)
+	for _, v := range old {
+		if v == 0 {
+			continue
+		}
+		i := mix(v) & mask
+		for p.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		p.slots[i] = v
+	}
+}
+
+// mix scatters the bits of v (the finalizer of MurmurHash3).
+func mix(v uint64) uint64 {
+	v ^= v >> 33
+	v *= 0xff51afd7ed558ccd
+	v ^= v >> 33
+	v *= 0xc4ceb9fe1a85ec53
+	return v ^ v>>33
+}

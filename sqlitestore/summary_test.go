@@ -1,0 +1,334 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"pdnsx/dnsextract"
+)
+
+// pdnsRows returns the pdns and pdns_addresses tables as text, row by row.
+func pdnsRows(t *testing.T, s *Store) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT * FROM pdns ORDER BY id`,
+		`SELECT hex(address), pdns_id FROM pdns_addresses ORDER BY 1, 2`,
+	} {
+		for _, line := range queryLines(t, s, q) {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// queryLines returns the rows of a query, one line each.
+func queryLines(t *testing.T, s *Store, q string) []string {
+	t.Helper()
+	rows, err := s.conn.QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, fmt.Sprint(vals...))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// randomLookups returns n answered lookups over few names, spelt in
+// random case, few clients (some IPv6) and records of several types, some
+// repeated in two sections, over a day.
+func randomLookups(rng *rand.Rand, capture, n int) []*dnsextract.Lookup {
+	labels := []string{"www", "mail", "cdn", "a", "b", "xn--bcher-kva"}
+	domains := []string{"evil.example.", "example.com.", "corp.example.net."}
+	types := []uint16{1, 28, 5, 15, 16, 2, 12, 65, 6, 65280}
+	spell := func(name string) string {
+		b := []byte(name)
+		for i := range b {
+			if rng.IntN(4) == 0 && b[i] >= 'a' && b[i] <= 'z' {
+				b[i] -= 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+	ls := make([]*dnsextract.Lookup, n)
+	for i := range ls {
+		name := spell(labels[rng.IntN(len(labels))] + "." + domains[rng.IntN(len(domains))])
+		client := fmt.Sprintf("10.0.%d.%d:%d", rng.IntN(2), rng.IntN(9), 1024+i)
+		if rng.IntN(5) == 0 {
+			client = fmt.Sprintf("[2001:db8::%x]:%d", rng.IntN(9), 1024+i)
+		}
+		var records []dnsextract.Record
+		for range rng.IntN(5) {
+			typ := types[rng.IntN(len(types))]
+			rec := rr(dnsextract.Answer, spell(name), typ, uint32(rng.IntN(4)*300),
+				fmt.Sprintf("198.51.100.%d", rng.IntN(4)))
+			if typ == 28 {
+				rec.Data = fmt.Sprintf("2001:db8::%d", rng.IntN(4))
+			}
+			records = append(records, rec)
+			if rng.IntN(6) == 0 {
+				rec.Section = dnsextract.Authority
+				records = append(records, rec)
+			}
+		}
+		at := time.Duration(rng.Int64N(int64(24 * time.Hour)))
+		ls[i] = answered(capture, int64(2*i+1), client, at, name, records...)
+	}
+	return ls
+}
+
+// TestSummarizeMatchesSQL checks that the summary computed in memory is
+// the one the SQL rebuild gives, row for row and id for id, on the round
+// trip cases (mDNS known answers, lookups without a client, other
+// classes) and random lookups, after a capture is deleted too.
+func TestSummarizeMatchesSQL(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 1))
+			s := newCase(t)
+			w := startRoundTrip(t, s)
+			var ls []*dnsextract.Lookup
+			for _, tc := range roundTripCases {
+				ls = append(ls, tc.lookup(sampleTime))
+			}
+			ls = append(ls, randomLookups(rng, capA, 300)...)
+			ls = append(ls, randomLookups(rng, capB, 300)...)
+			if err := w.AddLookups(ls); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			for _, step := range []string{"ingested", "capture deleted"} {
+				if step == "capture deleted" {
+					if err := s.DeleteCapture(2); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.Finish(); err != nil {
+					t.Fatal(err)
+				}
+				inMemory := pdnsRows(t, s)
+				withBudget(t, 0, func() {
+					if err := s.Finish(); err != nil {
+						t.Fatal(err)
+					}
+				})
+				inSQL := pdnsRows(t, s)
+				if inMemory != inSQL {
+					t.Errorf("%s: summary in memory:\n%s\nin SQL:\n%s", step, inMemory, inSQL)
+				}
+				if strings.Count(inSQL, "\n") < 50 {
+					t.Errorf("%s: only %d summary rows", step, strings.Count(inSQL, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// withBudget runs f with summaryBudget set to n.
+func withBudget(t *testing.T, n int, f func()) {
+	t.Helper()
+	defer func(n int) { summaryBudget = n }(summaryBudget)
+	summaryBudget = n
+	f()
+}
+
+// TestSummarizeGivesUp checks the cases where summarize leaves the
+// summary to SQL, and leaves pdns untouched when it does.
+func TestSummarizeGivesUp(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget int
+		damage string
+		want   bool
+	}{
+		{name: "in budget", budget: 1 << 20, want: true},
+		{name: "names over budget", budget: 8},
+		{name: "records over budget", budget: 600},
+		{name: "time in another layout", budget: 1 << 20,
+			damage: `UPDATE lookups SET response_time = '2026-12-03 16:21:13' WHERE id = 1`},
+		{name: "TTL out of range", budget: 1 << 20,
+			damage: `UPDATE records SET ttl = -1 WHERE lookup_id = 1`},
+		{name: "NUL in a type", budget: 1 << 20,
+			damage: `UPDATE records SET type = 'A' || char(0) WHERE lookup_id = 1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := pdnsCase(t)
+			if err := s.Finish(); err != nil {
+				t.Fatal(err)
+			}
+			before := pdnsRows(t, s)
+			if tc.damage != "" {
+				if err := s.exec(tc.damage); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got bool
+			withBudget(t, tc.budget, func() {
+				err := s.conn.Raw(func(dc any) error {
+					var err error
+					got, err = summarize(dc.(*sqlite3.SQLiteConn))
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			if got != tc.want {
+				t.Errorf("summarize = %v, want %v", got, tc.want)
+			}
+			if after := pdnsRows(t, s); !got && after != before {
+				t.Errorf("summarize gave up and changed pdns:\n%s\nwas:\n%s", after, before)
+			}
+		})
+	}
+}
+
+func TestStamp(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		ok   bool
+	}{
+		{"2026-12-03T16:21:13.123456789Z", true},
+		{"0000-00-00T00:00:00.000000000Z", true},
+		{"9999-12-31T23:59:59.999999999Z", true},
+		{"2026-12-03T16:21:13.123456Z", false},
+		{"2026-12-03 16:21:13.123456789Z", false},
+		{"2026-12-03T16:21:13.12345678xZ", false},
+		{"-026-12-03T16:21:13.123456789Z", false},
+		{"", false},
+	} {
+		s, ok := parseStamp([]byte(tc.text))
+		if ok != tc.ok {
+			t.Errorf("parseStamp(%q) ok = %v, want %v", tc.text, ok, tc.ok)
+			continue
+		}
+		if got := string(appendStamp(nil, s)); ok && got != tc.text {
+			t.Errorf("appendStamp(parseStamp(%q)) = %q", tc.text, got)
+		}
+	}
+}
+
+// FuzzStamp checks that a stamp gives its text back and orders as it.
+func FuzzStamp(f *testing.F) {
+	f.Add("2026-12-03T16:21:13.123456789Z", "2026-12-03T16:21:13.123456790Z")
+	f.Add("2026-12-03T16:21:13.123456789Z", "2025-12-03T16:21:13.123456789Z")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		sa, okA := parseStamp([]byte(a))
+		sb, okB := parseStamp([]byte(b))
+		if okA && string(appendStamp(nil, sa)) != a {
+			t.Fatalf("%q gives %q back", a, appendStamp(nil, sa))
+		}
+		if okA && okB && sa.less(sb) != (a < b) {
+			t.Fatalf("%q < %q is %v, stamps say %v", a, b, a < b, sa.less(sb))
+		}
+	})
+}
+
+func TestPairSet(t *testing.T) {
+	var p pairSet
+	seen := map[uint64]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		v := 1 + rng.Uint64N(30000)<<32 | rng.Uint64N(8)
+		if got := p.add(v); got != !seen[v] {
+			t.Fatalf("add(%#x) = %v, seen before: %v", v, got, seen[v])
+		}
+		seen[v] = true
+	}
+	if p.n != len(seen) {
+		t.Errorf("%d in the set, want %d", p.n, len(seen))
+	}
+}
+
+func TestBulkReader(t *testing.T) {
+	s := newCase(t)
+	long := strings.Repeat("x", bulkReadSize+10) // a row that fills no buffer
+	err := s.exec(`CREATE TEMP TABLE t(i INTEGER, v);
+		INSERT INTO t VALUES (1, 'one'), (2, NULL), (3, x'0102'), (4, 7), (5, '');
+		INSERT INTO t VALUES (6, '` + long + `');
+		WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 50000)
+		INSERT INTO t SELECT 6 + v, 'row ' || v FROM n;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = s.conn.Raw(func(dc any) error {
+		r, err := newBulkReader(dc.(*sqlite3.SQLiteConn), `SELECT i, v FROM t ORDER BY i`)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		var got []string
+		for r.next() {
+			i, _ := r.int()
+			if i == 4 { // an integer read as text, and text as an integer
+				v, isText := r.text()
+				got = append(got, fmt.Sprint(i, v, isText))
+				continue
+			}
+			v, isText := r.text()
+			if i > 6 && i%1000 != 0 {
+				continue
+			}
+			got = append(got, fmt.Sprint(i, " ", len(v), " ", isText))
+		}
+		if err := r.err(); err != nil {
+			return err
+		}
+		want := "1 3 true|2 0 false|3 2 false|4 [] false|5 0 true|6 " +
+			fmt.Sprint(len(long)) + " true"
+		if g := strings.Join(got[:6], "|"); g != want {
+			t.Errorf("rows:\n%s\nwant:\n%s", g, want)
+		}
+		if len(got) != 6+50 {
+			t.Errorf("%d rows kept, want %d", len(got), 6+50)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A reader closed before its last row returns, and the connection
+	// serves the next statement.
+	err = s.conn.Raw(func(dc any) error {
+		r, err := newBulkReader(dc.(*sqlite3.SQLiteConn), `SELECT i FROM t`)
+		if err != nil {
+			return err
+		}
+		r.next()
+		r.close()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "temp.t"); n != 50006 {
+		t.Errorf("%d rows in t, want 50006", n)
+	}
+}
