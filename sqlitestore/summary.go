@@ -25,11 +25,11 @@ import (
 var summaryBudget = 112 << 20
 
 // Bytes summarize counts for each summary row (its summaryRow and its
-// entry in a textTable) and each (row, client) pair, beyond the bytes of
-// the row's key.
+// entry in a textTable) and each client, beyond the bytes of the key or
+// address; the set of (row, client) pairs counts as the slots it holds.
 const (
-	summaryRowCost  = 104
-	summaryPairCost = 16
+	summaryRowCost    = 104
+	summaryClientCost = 32
 )
 
 // summaryNames selects every name's id, in the order of its folded form.
@@ -222,7 +222,7 @@ func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
 			if addr, ok := r.text(); ok {
 				n, added := s.clients.index(addr)
 				if added {
-					s.used += len(addr) + summaryPairCost
+					s.used += len(addr) + summaryClientCost
 				}
 				client = uint32(n) + 1
 			}
@@ -250,7 +250,7 @@ func (s *summary) add(key []byte, nameID, lookup int64, client uint32, at stamp,
 		last := &s.rows[len(s.rows)-1]
 		*last = append(*last, summaryRow{nameID: nameID, first: at, last: at,
 			ttlMin: ttl, ttlMax: ttl})
-		if s.used += len(key) + summaryRowCost; s.used > summaryBudget {
+		if s.used += len(key) + summaryRowCost; s.over() {
 			return false
 		}
 	}
@@ -272,13 +272,16 @@ func (s *summary) add(key []byte, nameID, lookup int64, client uint32, at stamp,
 	if client != 0 {
 		if s.pairs.add(uint64(i)<<32 | uint64(client)) {
 			row.clients++
-			if s.used += summaryPairCost; s.used > summaryBudget {
+			if s.over() {
 				return false
 			}
 		}
 	}
 	return true
 }
+
+// over reports whether the summary holds more than summaryBudget.
+func (s *summary) over() bool { return s.used+8*len(s.pairs.slots) > summaryBudget }
 
 // write inserts the summary rows into the emptied pdns table, in the order
 // of their keys, which is the order of pdnsRebuild's GROUP BY.
@@ -330,9 +333,10 @@ type pairSet struct {
 	n     int
 }
 
-// add adds v and reports whether it was new.
+// add adds v and reports whether it was new. The slots are at most three
+// quarters full.
 func (p *pairSet) add(v uint64) bool {
-	if 2*(p.n+1) > len(p.slots) {
+	if 4*(p.n+1) > 3*len(p.slots) {
 		p.grow()
 	}
 	mask := uint64(len(p.slots) - 1)
