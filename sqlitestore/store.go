@@ -225,6 +225,11 @@ func fileURI(path string) (string, error) {
 // checks the database as SQLite sees it (a hot journal may have been
 // rolled back since inspect) and creates the schema of a new case.
 func (s *Store) lockAndCheck() error {
+	// A page size takes effect on an empty database only, before its first
+	// write (which a write transaction, even an empty one, is).
+	if err := s.exec(fmt.Sprintf("PRAGMA page_size = %d", pageSize)); err != nil {
+		return err
+	}
 	if err := s.exec("BEGIN EXCLUSIVE"); err != nil {
 		return err
 	}
@@ -250,6 +255,12 @@ func (s *Store) lockAndCheck() error {
 	}
 	return nil
 }
+
+// pageSize is the page size of a new case. Against SQLite's 4096, it makes
+// the bulk load about a third cheaper (a page to allocate and balance every
+// few rows instead of every row or two) and the index builds no slower;
+// 32 KiB pages made the index builds slower.
+const pageSize = 16384
 
 // check verifies a read-only store as SQLite sees it.
 func (s *Store) check() error {

@@ -64,6 +64,9 @@ func TestOpenNewCase(t *testing.T) {
 			if got := pragma(t, path, "user_version"); got != SchemaVersion {
 				t.Errorf("user_version = %d, want %d", got, SchemaVersion)
 			}
+			if got := pragma(t, path, "page_size"); got != pageSize {
+				t.Errorf("page_size = %d, want %d", got, pageSize)
+			}
 		})
 	}
 }
