@@ -72,3 +72,29 @@ func benchmarkWriter(b *testing.B, fresh bool) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkSummary measures the rebuild of the passive DNS summary of a
+// case of 100,000 sample lookups (300,000 records): one op is one
+// rebuild, added up in memory or, past the budget, by SQLite's GROUP BY.
+func BenchmarkSummary(b *testing.B) {
+	s := newCase(b)
+	w := writeCaptures(b, s, 4, 25000)
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		budget int
+	}{{"in=memory", summaryBudget}, {"in=sql", 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			defer func(n int) { summaryBudget = n }(summaryBudget)
+			summaryBudget = bc.budget
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.rebuildPDNS(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
