@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -331,4 +332,73 @@ func TestBulkReader(t *testing.T) {
 	if n := count(t, s, "temp.t"); n != 50006 {
 		t.Errorf("%d rows in t, want 50006", n)
 	}
+}
+
+// fuzzLookups turns fuzz input into lookups: a few names in several
+// spellings, clients (or none), times over centuries (some outside the
+// layout a stamp reads), and records whose data may hold any byte.
+func fuzzLookups(data []byte) []*dnsextract.Lookup {
+	names := []string{"www.evil.example.", "WWW.Evil.Example.", "evil.example.",
+		`we\032ird.example.`, `\000.example.`, "a.b.c.d.example.", "."}
+	datas := []string{"203.0.113.7", "2001:db8::7", "", "x\x00y", "x", "ns1.evil.example.",
+		strings.Repeat("long ", 200)}
+	types := []uint16{1, 28, 2, 5, 16, 65, 65280}
+	take := func() int {
+		if len(data) == 0 {
+			return 0
+		}
+		b := data[0]
+		data = data[1:]
+		return int(b)
+	}
+	var ls []*dnsextract.Lookup
+	for i := 0; len(data) > 0 && i < 64; i++ {
+		name := names[take()%len(names)]
+		client := fmt.Sprintf("10.0.0.%d:%d", take()%4, 1000+i)
+		at := time.Duration(take()) * 97 * time.Hour
+		var records []dnsextract.Record
+		for range take() % 4 {
+			rec := rr(dnsextract.Section(1+take()%3), names[take()%len(names)],
+				types[take()%len(types)], uint32(take())*1000, datas[take()%len(datas)])
+			rec.Class = uint16(1 + take()%2*254)
+			records = append(records, rec)
+		}
+		l := answered(capA, int64(2*i+1), client, at, name, records...)
+		switch take() % 64 {
+		case 0, 1, 2, 3, 4, 5, 6, 7:
+			l.Client = netip.AddrPort{} // no client
+		case 8: // a year the stored layout cannot hold: the summary is left to SQL
+			l.Response.Time = time.Date(10000+take(), 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		ls = append(ls, l)
+	}
+	return ls
+}
+
+// FuzzSummary checks that the summary in memory, when it is made, is the
+// one SQLite's GROUP BY gives.
+func FuzzSummary(f *testing.F) {
+	f.Add([]byte{0, 1, 10, 2, 1, 0, 0, 5, 0, 1, 1, 2, 0, 7, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte("a fuzzed byte string long enough for several lookups and records"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := newCase(t)
+		w := startRoundTrip(t, s)
+		if err := w.AddLookups(fuzzLookups(data)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		err := s.Finish()
+		inMemory := pdnsRows(t, s)
+		var sqlErr error
+		withBudget(t, 0, func() { sqlErr = s.Finish() })
+		if (err == nil) != (sqlErr == nil) {
+			t.Fatalf("Finish: %v in memory, %v in SQL", err, sqlErr)
+		}
+		if inSQL := pdnsRows(t, s); inMemory != inSQL {
+			t.Fatalf("summary in memory:\n%s\nin SQL:\n%s", inMemory, inSQL)
+		}
+	})
 }
