@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"math"
@@ -286,21 +287,15 @@ func (s *summary) over() bool { return s.used+8*len(s.pairs.slots) > summaryBudg
 // write inserts the summary rows into the emptied pdns table, in the order
 // of their keys, which is the order of pdnsRebuild's GROUP BY.
 func (s *summary) write(c *sqlite3.SQLiteConn) error {
-	order := make([]int32, s.keys.len())
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		return bytes.Compare(s.keys.text(a), s.keys.text(b))
-	})
-
+	order := s.order()
 	pdns, err := newBatch(c, "pdns", pdnsRowColumns, 256)
 	if err != nil {
 		return err
 	}
 	defer pdns.close()
 	var first, last []byte
-	for n, i := range order {
+	for n, o := range order {
+		i := o.row
 		key := s.keys.text(i)[4:]
 		rtype, rest, _ := bytes.Cut(key, []byte{0})
 		class, data, _ := bytes.Cut(rest, []byte{0})
@@ -324,6 +319,32 @@ func (s *summary) write(c *sqlite3.SQLiteConn) error {
 		}
 	}
 	return pdns.drain()
+}
+
+// A rowOrder places a summary row: by the first 8 bytes of its key (its
+// fold rank and the start of its type), then by the whole key.
+type rowOrder struct {
+	head uint64
+	row  int32
+}
+
+// order returns the summary rows in the order of their keys. Comparing the
+// heads first spares most comparisons a read of two keys at random places.
+func (s *summary) order() []rowOrder {
+	order := make([]rowOrder, s.keys.len())
+	var head [8]byte
+	for i := range order {
+		copy(head[:], s.keys.text(int32(i))) // a key has at least 6 bytes
+		order[i] = rowOrder{binary.BigEndian.Uint64(head[:]), int32(i)}
+		head = [8]byte{}
+	}
+	slices.SortFunc(order, func(a, b rowOrder) int {
+		if a.head != b.head {
+			return cmp.Compare(a.head, b.head)
+		}
+		return bytes.Compare(s.keys.text(a.row), s.keys.text(b.row))
+	})
+	return order
 }
 
 // A pairSet is a set of non-zero numbers, without pointers for the garbage
