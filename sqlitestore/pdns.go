@@ -91,8 +91,11 @@ func (s *Store) rebuildPDNS() error {
 }
 
 // sortCache is the page cache, in KiB as PRAGMA cache_size takes a negative
-// number, while the connection sorts.
-const sortCache = -16384
+// number, while the connection sorts. It also sizes the runs SQLite sorts in
+// memory before it merges them from temporary files: runs that fit in the
+// processor's caches sort faster. Building the two indexes on lookups of
+// the 1M-lookup benchmark case took 1.3 s with 16 MiB, 1.0 s with 4 MiB.
+const sortCache = -4096
 
 // sortOnDisk makes the connection's large sorts spill to temporary files
 // and use a worker thread per core, and returns the statements that undo
