@@ -62,32 +62,26 @@ func (s *Store) rebuildPDNS() error {
 	if err != nil {
 		return s.wrap(err)
 	}
-	restore, err := s.sortOnDisk()
-	if err != nil {
-		return err
-	}
-	err = s.inSavepoint(func(ctx context.Context) error {
-		var summarized bool
-		err := s.conn.Raw(func(dc any) error {
-			var err error
-			summarized, err = summarize(dc.(*sqlite3.SQLiteConn))
-			return err
+	return s.sorting(func() error {
+		return s.inSavepoint(func(ctx context.Context) error {
+			var summarized bool
+			err := s.conn.Raw(func(dc any) error {
+				var err error
+				summarized, err = summarize(dc.(*sqlite3.SQLiteConn))
+				return err
+			})
+			if err == nil && !summarized {
+				_, err = s.conn.ExecContext(ctx, pdnsRebuild)
+			}
+			if err == nil {
+				_, err = s.conn.ExecContext(ctx, pdnsAddressRows)
+			}
+			if err != nil {
+				return err
+			}
+			return s.addHintAddresses(ctx)
 		})
-		if err == nil && !summarized {
-			_, err = s.conn.ExecContext(ctx, pdnsRebuild)
-		}
-		if err == nil {
-			_, err = s.conn.ExecContext(ctx, pdnsAddressRows)
-		}
-		if err != nil {
-			return err
-		}
-		return s.addHintAddresses(ctx)
 	})
-	if rerr := s.exec(restore); err == nil {
-		err = rerr
-	}
-	return err
 }
 
 // sortCache is the page cache, in KiB as PRAGMA cache_size takes a negative

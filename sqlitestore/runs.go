@@ -145,6 +145,20 @@ func (s *Store) inSavepoint(f func(ctx context.Context) error) error {
 	return s.wrap(err)
 }
 
+// sorting calls f with the connection set to sort on disk (see
+// sortOnDisk), as building an index is a sort, and sets it back.
+func (s *Store) sorting(f func() error) error {
+	restore, err := s.sortOnDisk()
+	if err != nil {
+		return err
+	}
+	err = f()
+	if rerr := s.exec(restore); err == nil {
+		err = rerr
+	}
+	return err
+}
+
 // Finish prepares the case for queries once an ingest is done: it commits
 // what an open writer holds, rebuilds the passive DNS summary (pdns) from
 // every record, builds the unique index of the names and the query indexes
@@ -156,21 +170,21 @@ func (s *Store) Finish() error {
 			return err
 		}
 	}
-	if err := s.rebuildPDNS(); err != nil {
-		return err
-	}
 
-	// Building an index is a sort: on disk, it uses a worker thread per core.
-	restore, err := s.sortOnDisk()
-	if err != nil {
+	// The names' indexes first: the summary reads the names in the order
+	// of names_rname, which it then need not sort.
+	err := s.sorting(func() error {
+		err := s.conn.Raw(func(dc any) error { return indexNames(dc.(*sqlite3.SQLiteConn)) })
+		if err == nil {
+			err = s.exec(namesRnameIndex)
+		}
 		return err
-	}
-	err = s.conn.Raw(func(dc any) error { return indexNames(dc.(*sqlite3.SQLiteConn)) })
+	})
 	if err == nil {
-		err = s.exec(queryIndexes)
+		err = s.rebuildPDNS()
 	}
-	if rerr := s.exec(restore); err == nil {
-		err = rerr
+	if err == nil {
+		err = s.sorting(func() error { return s.exec(queryIndexes) })
 	}
 	if err != nil {
 		return err

@@ -177,10 +177,13 @@ const namesIndex = `CREATE UNIQUE INDEX IF NOT EXISTS names_name ON names(name)`
 const namesIndexed = `SELECT count(*) FROM sqlite_master WHERE type = 'index'
 AND tbl_name = 'names' AND name IN ('names_name', 'sqlite_autoindex_names_1')`
 
-// queryIndexes are the indexes the read queries use. Finish builds them
+// namesRnameIndex serves suffix searches, and the summary's reading of the
+// names in the order of their folded form.
+const namesRnameIndex = `CREATE INDEX IF NOT EXISTS names_rname ON names(rname)`
+
+// queryIndexes are the other indexes the read queries use. Finish builds them
 // after a bulk load, which is cheaper than maintaining them during it.
 const queryIndexes = `
-CREATE INDEX IF NOT EXISTS names_rname ON names(rname);
 CREATE INDEX IF NOT EXISTS lookups_qname ON lookups(qname_id);
 CREATE INDEX IF NOT EXISTS lookups_client_time ON lookups(client, query_time);
 CREATE INDEX IF NOT EXISTS malformed_capture ON malformed(capture_id);
