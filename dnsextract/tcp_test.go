@@ -436,3 +436,34 @@ func TestTCPAllocs(t *testing.T) {
 		t.Errorf("a lookup costs %.1f allocations over TCP, %.1f over UDP", tc, u)
 	}
 }
+
+// TestNonDNSFramesAllocateNothing checks that frames an ingest skips cost
+// no allocation from the Extractor: TCP and UDP on other ports, whole and
+// as they come after a TCP handshake.
+func TestNonDNSFramesAllocateNothing(t *testing.T) {
+	c := newConn(5000, 6000)
+	c.server = netip.MustParseAddrPort("198.51.100.80:443")
+	web := append(c.handshake(), c.send(true, make([]byte, 700))...)
+	web = append(web, c.send(false, make([]byte, 1400))...)
+	ntp := ipv4Packet(c.client.Addr(), c.server.Addr(), 17, 1, 0, false,
+		udpDatagram(40123, 123, make([]byte, 48)))
+	for _, tc := range []struct {
+		name string
+		pkts [][]byte
+	}{{"tcp", web}, {"udp", [][]byte{ntp}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFeeder(New(Config{}, discard{}))
+			for _, p := range tc.pkts {
+				f.feed(p)
+			}
+			i := 0
+			allocs := testing.AllocsPerRun(200, func() {
+				f.feed(tc.pkts[i%len(tc.pkts)])
+				i++
+			})
+			if allocs != 0 {
+				t.Errorf("%v allocations per frame, want 0", allocs)
+			}
+		})
+	}
+}
