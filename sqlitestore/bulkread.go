@@ -227,7 +227,8 @@ func (r *bulkReader) next() bool {
 	return true
 }
 
-// err returns the error that ended the rows, if any.
+// err returns the error that ended the rows, if any. It waits for the
+// filling goroutine: call it once next has returned false.
 func (r *bulkReader) err() error {
 	<-r.done
 	if r.state < 0 {
@@ -253,6 +254,10 @@ func (r *bulkReader) int() (int64, bool) {
 	}
 	return 0, false
 }
+
+// null reports whether the next value of the row is NULL, without reading
+// it.
+func (r *bulkReader) null() bool { return r.buf[r.p] == tagNull }
 
 // text returns the next value of the row as bytes, valid until next, and
 // false when it is not text.

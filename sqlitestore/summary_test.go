@@ -172,6 +172,12 @@ func TestSummarizeGivesUp(t *testing.T) {
 		{name: "records over budget", budget: 600},
 		{name: "time in another layout", budget: 1 << 20,
 			damage: `UPDATE lookups SET response_time = '2026-12-03 16:21:13' WHERE id = 1`},
+		{name: "lookup id 0", budget: 1 << 20, damage: `UPDATE records SET lookup_id = 0
+			WHERE lookup_id = 1; UPDATE lookups SET id = 0 WHERE id = 1`},
+		{name: "client not text", budget: 1 << 20,
+			damage: `UPDATE lookups SET client = CAST(client AS BLOB)`},
+		{name: "name ids far apart", budget: 1 << 20,
+			damage: `INSERT INTO names(id, name, rname) VALUES (1 << 40, 'x.', 'x.')`},
 		{name: "TTL out of range", budget: 1 << 20,
 			damage: `UPDATE records SET ttl = -1 WHERE lookup_id = 1`},
 		{name: "NUL in a type", budget: 1 << 20,
