@@ -119,3 +119,29 @@ func TestNamesIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterSortsOnDisk checks that temporary storage is on disk while a
+// writer is open (where it may build the names' index inside its
+// transaction) and in memory again once it is closed.
+func TestWriterSortsOnDisk(t *testing.T) {
+	s := newCase(t)
+	store := func() int {
+		var v int
+		err := s.conn.QueryRowContext(context.Background(), "PRAGMA temp_store").Scan(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	const file, memory = 1, 2
+	w := startRoundTrip(t, s)
+	if got := store(); got != file {
+		t.Errorf("temp_store with a writer open = %d, want %d (FILE)", got, file)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := store(); got != memory {
+		t.Errorf("temp_store after the writer = %d, want %d (MEMORY)", got, memory)
+	}
+}

@@ -110,16 +110,20 @@ func (s *Store) NewWriter(runID int64) (*Writer, error) {
 
 // writeCache is the page cache, in KiB as PRAGMA cache_size takes a
 // negative number, while a writer is open: rows are appended in key order,
-// and only the names index takes inserts at random places.
+// and only the names index, when there is one, takes inserts at random
+// places.
 const writeCache = -16384
 
 // prepare reads the next free ids, shrinks the page cache and prepares the
-// statements.
+// statements. The temporary storage goes to disk while the writer is open:
+// the unique index of the names may be built inside its transaction, where
+// the setting can no longer change, and sorting a million names in memory
+// would add their size to the ingest's peak.
 func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 	w.conn = c
 	var err error
-	_, err = c.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = %d",
-		writeCache), nil)
+	_, err = c.ExecContext(context.Background(), fmt.Sprintf(
+		"PRAGMA cache_size = %d; PRAGMA temp_store = FILE", writeCache), nil)
 	if err != nil {
 		return err
 	}
@@ -390,7 +394,8 @@ func (w *Writer) Close() error {
 	if cerr := w.closeStmts(); err == nil {
 		err = w.s.wrap(cerr)
 	}
-	if cerr := w.s.exec(fmt.Sprintf("PRAGMA cache_size = %d", queryCache)); err == nil {
+	if cerr := w.s.exec(fmt.Sprintf("PRAGMA cache_size = %d; PRAGMA temp_store = MEMORY",
+		queryCache)); err == nil {
 		err = cerr
 	}
 	w.s.w = nil
