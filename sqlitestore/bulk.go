@@ -157,15 +157,21 @@ type bulkStmt struct {
 
 // prepareBulk prepares query, an INSERT with cols parameters, on c.
 func prepareBulk(c *sqlite3.SQLiteConn, query string, cols int) (*bulkStmt, error) {
-	db, err := handle(c)
-	if err != nil {
-		return nil, err
-	}
-	st, err := prepare(db, query)
+	db, st, err := prepareOn(c, query)
 	if err != nil {
 		return nil, err
 	}
 	return &bulkStmt{db: db, st: st, cols: cols}, nil
+}
+
+// prepareOn compiles query on the SQLite handle of c, and returns both.
+func prepareOn(c *sqlite3.SQLiteConn, query string) (*C.sqlite3, *C.sqlite3_stmt, error) {
+	db, err := handle(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := prepare(db, query)
+	return db, st, err
 }
 
 // prepareMany adds the statement that inserts per rows at once, query being

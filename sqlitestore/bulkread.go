@@ -151,11 +151,7 @@ const bulkReadSize = 1 << 20
 
 // newBulkReader prepares query on c and starts reading its rows.
 func newBulkReader(c *sqlite3.SQLiteConn, query string) (*bulkReader, error) {
-	db, err := handle(c)
-	if err != nil {
-		return nil, err
-	}
-	st, err := prepare(db, query)
+	db, st, err := prepareOn(c, query)
 	if err != nil {
 		return nil, err
 	}

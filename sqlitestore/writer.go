@@ -163,18 +163,9 @@ func (w *Writer) prepare(c *sqlite3.SQLiteConn) error {
 // have it: the writer looks names up by their text once its dictionary no
 // longer holds them all.
 func indexNames(c *sqlite3.SQLiteConn) error {
-	rows, err := c.QueryContext(context.Background(), namesIndexed, nil)
-	if err != nil {
+	n, err := queryInt(c, namesIndexed)
+	if err != nil || n > 0 {
 		return err
-	}
-	dest := make([]driver.Value, 1)
-	err = rows.Next(dest)
-	rows.Close()
-	if err != nil {
-		return err
-	}
-	if n, _ := dest[0].(int64); n > 0 {
-		return nil
 	}
 	_, err = c.ExecContext(context.Background(), namesIndex, nil)
 	return err
@@ -182,8 +173,12 @@ func indexNames(c *sqlite3.SQLiteConn) error {
 
 // maxID returns the largest id in table, or 0 when it is empty.
 func maxID(c *sqlite3.SQLiteConn, table string) (int64, error) {
-	rows, err := c.QueryContext(context.Background(),
-		"SELECT coalesce(max(id), 0) FROM "+table, nil)
+	return queryInt(c, "SELECT coalesce(max(id), 0) FROM "+table)
+}
+
+// queryInt returns the integer that query selects first.
+func queryInt(c *sqlite3.SQLiteConn, query string) (int64, error) {
+	rows, err := c.QueryContext(context.Background(), query, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -192,8 +187,8 @@ func maxID(c *sqlite3.SQLiteConn, table string) (int64, error) {
 	if err := rows.Next(dest); err != nil {
 		return 0, err
 	}
-	id, _ := dest[0].(int64)
-	return id, nil
+	n, _ := dest[0].(int64)
+	return n, nil
 }
 
 // run calls f with the store's SQLite connection, unless an earlier call
