@@ -17,6 +17,8 @@ int sqlite3_step(sqlite3_stmt *st);
 int sqlite3_reset(sqlite3_stmt *st);
 int sqlite3_clear_bindings(sqlite3_stmt *st);
 int sqlite3_finalize(sqlite3_stmt *st);
+sqlite3 *sqlite3_db_handle(sqlite3_stmt *st);
+long long sqlite3_last_insert_rowid(sqlite3 *db);
 const char *sqlite3_errmsg(sqlite3 *db);
 
 enum { tagNull, tagInt, tagText, tagBlob };
@@ -62,27 +64,61 @@ static int step(sqlite3_stmt *st) {
 	return rc;
 }
 
+// errRowid is what bulk_insert returns when SQLite gave a row another
+// rowid than the one packed for it.
+enum { errRowid = -1 };
+
+// take_rowid reads the rowid packed as the first value of the row at *pp,
+// moves *pp past it, and reports whether it follows *last (then stored
+// there). A first row follows any *last below zero.
+static int take_rowid(const unsigned char **pp, long long *last) {
+	const unsigned char *p = *pp;
+	long long v;
+	if (*p != tagInt)
+		return 0;
+	memcpy(&v, p + 1, 8);
+	*pp = p + 9;
+	if (*last >= 0 && v != *last + 1)
+		return 0;
+	*last = v;
+	return 1;
+}
+
+// insert_rows binds n rows packed at *pp to st, per rows being cols values
+// each, steps st once and moves *pp past them. With rowid set, each row
+// starts with its rowid, which st does not take: SQLite picks the rowid, one
+// above the table's largest, and insert_rows checks it picked the packed one.
+static int insert_rows(sqlite3_stmt *st, int n, int cols, int rowid,
+		const unsigned char **pp) {
+	long long last = -1;
+	int params = cols - (rowid != 0);
+	for (int i = 0; i < n; i++) {
+		if (rowid && !take_rowid(pp, &last))
+			return errRowid;
+		bind_row(st, 1 + i * params, params, pp);
+	}
+	int rc = step(st);
+	if (rc == 0 && rowid && sqlite3_last_insert_rowid(sqlite3_db_handle(st)) != last)
+		return errRowid;
+	return rc;
+}
+
 // bulk_insert inserts the rows packed in buf: per rows at a time through
 // many, an INSERT of per rows, when it is not NULL, and the rest one at a
-// time through one. It returns SQLITE_OK (0), or the error code of the
-// statement that failed.
-static int bulk_insert(sqlite3_stmt *one, sqlite3_stmt *many, int per, int cols,
+// time through one. It returns SQLITE_OK (0), errRowid, or the error code of
+// the statement that failed.
+static int bulk_insert(sqlite3_stmt *one, sqlite3_stmt *many, int per, int cols, int rowid,
 		const unsigned char *buf, long rows) {
 	const unsigned char *p = buf;
 	int rc = 0;
 	long r = 0;
 	if (many != 0) {
-		for (; rows - r >= per && rc == 0; r += per) {
-			for (int i = 0; i < per; i++)
-				bind_row(many, 1 + i * cols, cols, &p);
-			rc = step(many);
-		}
+		for (; rows - r >= per && rc == 0; r += per)
+			rc = insert_rows(many, per, cols, rowid, &p);
 		sqlite3_clear_bindings(many);
 	}
-	for (; r < rows && rc == 0; r++) {
-		bind_row(one, 1, cols, &p);
-		rc = step(one);
-	}
+	for (; r < rows && rc == 0; r++)
+		rc = insert_rows(one, 1, cols, rowid, &p);
 	sqlite3_clear_bindings(one);
 	return rc;
 }
@@ -151,7 +187,10 @@ type bulkStmt struct {
 	st   *C.sqlite3_stmt
 	many *C.sqlite3_stmt // inserts per rows in one step, or nil
 	per  int
-	cols int
+	cols int // values packed per row
+	// rowid tells that the first value packed per row is the row's rowid,
+	// which the statements do not take: see insert_rows.
+	rowid bool
 	rowBuffer
 }
 
@@ -204,9 +243,16 @@ func (s *bulkStmt) exec() error {
 	if s.rows == 0 {
 		return nil
 	}
-	rc := C.bulk_insert(s.st, s.many, C.int(s.per), C.int(s.cols),
+	rowid := C.int(0)
+	if s.rowid {
+		rowid = 1
+	}
+	rc := C.bulk_insert(s.st, s.many, C.int(s.per), C.int(s.cols), rowid,
 		(*C.uchar)(unsafe.Pointer(&s.b[0])), C.long(s.rows))
 	s.reset()
+	if rc == C.errRowid {
+		return errRowid
+	}
 	if rc != 0 {
 		return fmt.Errorf("sqlitestore: insert: %s (code %d)",
 			C.GoString(C.sqlite3_errmsg(s.db)), int(rc))
@@ -223,6 +269,11 @@ func (s *bulkStmt) close() {
 		}
 	}
 }
+
+// errRowid means that SQLite gave an inserted row another rowid than the
+// one the writer had chosen for it and other rows may refer to: the table
+// changed in a way the writer did not expect.
+var errRowid = errors.New("sqlitestore: insert: SQLite chose another rowid than the writer's")
 
 // errNoHandle means the driver's connection type changed shape.
 var errNoHandle = errors.New("sqlitestore: cannot reach the SQLite handle of the connection")

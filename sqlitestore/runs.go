@@ -111,7 +111,7 @@ func (s *Store) DeleteCapture(id int64) error {
 			return err
 		}
 	}
-	return s.inSavepoint(func(ctx context.Context) error {
+	err := s.inSavepoint(func(ctx context.Context) error {
 		for _, q := range []string{
 			`DELETE FROM records WHERE lookup_id IN (SELECT id FROM lookups
 				WHERE capture_id = ?1 OR query_capture_id = ?1 OR response_capture_id = ?1)`,
@@ -125,6 +125,17 @@ func (s *Store) DeleteCapture(id int64) error {
 			}
 		}
 		return nil
+	})
+	if err != nil || s.w == nil {
+		return err
+	}
+
+	// SQLite numbers new lookups from the largest id left, which the
+	// writer must follow (see newBatch).
+	return s.w.run(func(c *sqlite3.SQLiteConn) error {
+		max, err := maxID(c, "lookups")
+		s.w.nextLookup = max + 1
+		return err
 	})
 }
 

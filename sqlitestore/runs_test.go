@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -193,4 +194,55 @@ func queryPlan(t *testing.T, s *Store, query string) string {
 		lines = append(lines, detail)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestWriterAfterDeleteCapture deletes the capture with the newest lookups
+// while a writer is open, then writes more: SQLite numbers the new lookups
+// from the largest id left, and their records must follow them.
+func TestWriterAfterDeleteCapture(t *testing.T) {
+	const n = 40
+	s := newCase(t)
+	w := writeCaptures(t, s, 2, n)
+	if err := s.DeleteCapture(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeCapture(w, 2, n, n/4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	got := rowMap(t, s, `SELECT
+		(SELECT count(*) FROM lookups) AS lookups,
+		(SELECT max(id) FROM lookups) AS max_id,
+		(SELECT count(*) FROM records) AS records,
+		(SELECT count(*) FROM records r JOIN lookups l ON l.id = r.lookup_id
+			WHERE r.ord = 0 AND r.name_id = l.qname_id) AS first_answers_of_qname`)
+	want := map[string]string{"lookups": fmt.Sprint(2 * n), "max_id": fmt.Sprint(2 * n),
+		"records": fmt.Sprint(6 * n), "first_answers_of_qname": fmt.Sprint(2 * n)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestWriterRowidMismatch adds a lookup behind the writer's back: the
+// writer must fail rather than write records that name the wrong lookup.
+func TestWriterRowidMismatch(t *testing.T) {
+	s := newCase(t)
+	w := writeCaptures(t, s, 1, 10)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	err := s.exec(`INSERT INTO lookups(id, capture_id, kind, transport)
+		VALUES (100, 1, 'query', 'udp')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = writeCapture(w, 1, 10, 10)
+	if !errors.Is(err, errRowid) {
+		t.Errorf("writing after a stray lookup: %v, want %v", err, errRowid)
+	}
+	w.Close()
 }
