@@ -42,10 +42,11 @@ func tcpBound(l tcpLimits) int64 {
 }
 
 // fragBound is the heap the fragments may take: those in the table and as
-// many handed over from the opening window. It assumes fragments of at least
-// 64 bytes, as the floods send.
+// many handed over from the opening window. A fragment of 8 bytes, the
+// smallest, takes at most 8+fragmentBound, and the byte limits must count
+// at least 8+96 for it (fragPartCost), whatever the constant says.
 func fragBound(l fragLimits) int64 {
-	perTable := int64(l.datagrams)*datagramBound + int64(l.bytes)*(64+fragmentBound)/64
+	perTable := int64(l.datagrams)*datagramBound + int64(l.bytes)*(8+fragmentBound)/(8+96)
 	return 2 * perTable
 }
 
@@ -320,6 +321,29 @@ func firstFragments() *floodPacket {
 	return &floodPacket{pkt: pkt, fromClient: true}
 }
 
+// tinyFragments are 8-byte fragments, never the first, of UDP datagrams
+// that never complete: each datagram, from a client of its own, gets
+// tinyPerDatagram of them at successive offsets.
+type tinyFragments struct{ pkt []byte }
+
+const tinyPerDatagram = 4096
+
+func newTinyFragments() *tinyFragments {
+	return &tinyFragments{pkt: ipv4Packet(floodClient(0), floodServer, 17, 0, 8, true,
+		make([]byte, 8))}
+}
+
+// forItem returns fragment i: of datagram i/tinyPerDatagram, at offset
+// 8*(1+i%tinyPerDatagram).
+func (p *tinyFragments) forItem(i int) []byte {
+	dgram, part := i/tinyPerDatagram, i%tinyPerDatagram
+	a := floodClient(dgram).As4()
+	copy(p.pkt[12:], a[:])
+	binary.BigEndian.PutUint16(p.pkt[4:], uint16(dgram))
+	binary.BigEndian.PutUint16(p.pkt[6:], 0x2000|uint16(1+part))
+	return p.pkt
+}
+
 // partialMessage is the first 98 bytes of a 300-byte message, with its
 // length.
 var partialMessage = prefixed(make([]byte, 300))[:100]
@@ -380,6 +404,7 @@ func TestFloodBounds(t *testing.T) {
 		t.Skip("a million frames per flood: skipped with -short")
 	}
 	frags, syns, joins := firstFragments(), halfOpen(), midstream()
+	tiny := newTinyFragments()
 	queries := floodQueries(t)
 	responses := floodResponses(testResponse(t, 0, "unasked.example.", 1))
 	cases := []floodCase{
@@ -399,6 +424,24 @@ func TestFloodBounds(t *testing.T) {
 				if got := after.reasonCount("ip fragments incomplete"); got != n {
 					t.Errorf("got %d datagrams reported incomplete, want %d (%v)", got, n,
 						after.reasons)
+				}
+			},
+		},
+		{
+			// 8-byte fragments cost most besides their data: the limits
+			// must count what each costs, not its bytes alone.
+			name: "tiny fragments", items: 1 << 20, frames: 1,
+			item: func(f *flood, i int) { f.feed(tiny.forItem(i)) },
+			bound: func(x *Extractor) int64 {
+				return fragBound(x.frags.limits) + boundSlack
+			},
+			check: func(t *testing.T, x *Extractor, n int64, before, after *boundSink) {
+				if after.malformed != 0 {
+					t.Errorf("%d malformed reported, want none: no fragment shows a port",
+						after.malformed)
+				}
+				if got := x.Stats().Skipped[skipFragTimeout.String()]; got != n {
+					t.Errorf("%d fragments skipped as incomplete, want %d", got, n)
 				}
 			},
 		},

@@ -168,7 +168,7 @@ type edges struct {
 	heads      []*streamHead // ended heads
 	headBytes  int           // memory of all heads, counted against maxHeadTotalBytes
 	datagrams  []*datagram   // incomplete datagrams handed over
-	dgBytes    int           // fragment bytes of the datagrams handed over
+	dgBytes    int           // memory of the datagrams handed over, as the limits count it
 	ending     bool          // Carry is collecting the tails
 	replay     packet
 }
@@ -186,13 +186,13 @@ func (e *edges) keepsDatagram(d *datagram, limits fragLimits) bool {
 		return true
 	}
 	return d.state == fragCollecting && d.start.Before(e.until) &&
-		len(e.datagrams) < limits.datagrams && e.dgBytes+d.bytes <= limits.bytes
+		len(e.datagrams) < limits.datagrams && e.dgBytes+d.held <= limits.bytes
 }
 
 // keepDatagram hands over an incomplete datagram taken out of the table.
 func (e *edges) keepDatagram(d *datagram) {
 	e.datagrams = append(e.datagrams, d)
-	e.dgBytes += d.bytes
+	e.dgBytes += d.held
 }
 
 // clock notes a frame's time; the first opens the window.

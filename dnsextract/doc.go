@@ -51,8 +51,8 @@
 //     recently active stream is dropped and its incomplete message reported.
 //     A stream idle for PairTimeout of capture time is dropped.
 //   - A datagram waits 30 s of capture time for its fragments; at most 4096
-//     datagrams, 64 between two addresses and 16 MiB are kept, the oldest
-//     dropped beyond. Its fragments are kept until the first fragment shows
+//     datagrams, 64 between two addresses and 16 MiB are kept, each fragment
+//     counting 96 bytes besides its data, the oldest dropped beyond. Its fragments are kept until the first fragment shows
 //     the ports; fragments of other traffic are dropped from then on.
 //     Fragments that overlap with different bytes reject the datagram. An
 //     incomplete datagram is reported as malformed when its first fragment
@@ -61,11 +61,6 @@
 //     MaxPending KiB in all, and at most 64 of one transaction (the same
 //     flow, encapsulation and ID: a query retransmitted from the same port);
 //     beyond, the oldest is reported alone.
-//
-// BUG: The fragment limits count the fragments' data only. Each fragment
-// kept costs about 90 bytes besides, so that a flood of 8-byte fragments
-// may hold some 270 MiB within the 16 MiB, and as much again handed over
-// from the opening window of a Carry.
 //
 // Limits of tunnel decoding:
 //

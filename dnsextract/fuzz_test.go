@@ -141,7 +141,7 @@ func checkBounds(t *testing.T, x *Extractor) {
 	for d := frags.all.front; d != nil; d = d.next {
 		n++
 		for i := range d.parts {
-			sum += len(d.parts[i].data)
+			sum += len(d.parts[i].data) + fragPartCost
 		}
 	}
 	if sum != frags.bytes || n != frags.all.n || n != len(frags.datagrams) {

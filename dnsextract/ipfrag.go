@@ -39,8 +39,14 @@ const (
 type fragLimits struct {
 	datagrams int // datagrams at once; beyond it the oldest is dropped
 	perFlow   int // datagrams at once between two addresses on one path
-	bytes     int // fragment bytes buffered in all
+	bytes     int // memory the fragments hold in all: their bytes and fragPartCost each
 }
+
+// fragPartCost is what a fragment held costs besides its bytes: its fragPart
+// in the datagram's slice, with room for the slice to grow, and the rounding
+// of its copy. The byte limits count it, so that they bound memory even when
+// the fragments are 8 bytes each.
+const fragPartCost = 96
 
 var defaultFragLimits = fragLimits{datagrams: 4096, perFlow: 64, bytes: 16 << 20}
 
@@ -151,6 +157,7 @@ type datagram struct {
 	state fragState
 	parts []fragPart // sorted by offset
 	bytes int        // bytes in parts
+	held  int        // bytes in parts and fragPartCost each, as the limits count them
 	size  int        // length once the last fragment is seen, else -1
 	proto uint8      // protocol of the reassembled payload (IPv6: from the offset-0 fragment)
 
@@ -235,7 +242,7 @@ func (x *Extractor) fragment(p *packet, base string) {
 		}
 		return
 	}
-	if !f.room(x, d, len(fr.data)) {
+	if !f.room(x, d, len(fr.data)+fragPartCost) {
 		x.skipped[skipFragLimit]++
 		return
 	}
@@ -397,7 +404,8 @@ func (d *datagram) add(off int, data []byte, ref FrameRef, t time.Time, total *i
 	part := fragPart{off: off, data: append([]byte(nil), data...), ref: ref, time: t}
 	d.parts = slices.Insert(d.parts, i, part)
 	d.bytes += len(data)
-	*total += len(data)
+	d.held += len(data) + fragPartCost
+	*total += len(data) + fragPartCost
 	return ""
 }
 
@@ -621,19 +629,19 @@ func (f *fragTable) report(x *Extractor, d *datagram, reason string) {
 
 // release frees a datagram's fragments.
 func (f *fragTable) release(d *datagram) {
-	f.bytes -= d.bytes
-	d.parts, d.bytes = nil, 0
+	f.bytes -= d.held
+	d.parts, d.bytes, d.held = nil, 0, 0
 }
 
 // remove takes d out of the table and frees its fragments.
 func (f *fragTable) remove(d *datagram) {
 	f.detach(d)
-	d.parts, d.bytes = nil, 0
+	d.parts, d.bytes, d.held = nil, 0, 0
 }
 
 // detach takes d out of the table with its fragments.
 func (f *fragTable) detach(d *datagram) {
-	f.bytes -= d.bytes
+	f.bytes -= d.held
 	delete(f.datagrams, d.key)
 	f.all.remove(d, false)
 	d.flow.remove(d, true)
