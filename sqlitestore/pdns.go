@@ -37,9 +37,14 @@ JOIN names AS n ON n.id = r.name_id
 GROUP BY n.rname, r.type, r.class, r.data;
 `
 
-// pdnsAddressRows fills pdns_addresses from the A and AAAA rows of pdns.
+// pdnsAddressRows fills pdns_addresses from the A and AAAA rows of pdns, in
+// the order of its key: rows inserted in pdns order land at random places in
+// the table, and once it outgrows the page cache each insert writes back a
+// page to read another (310 MB written for a table of 8 MB, on the 1M-lookup
+// benchmark case).
 const pdnsAddressRows = `INSERT OR IGNORE INTO pdns_addresses(address, pdns_id)
-SELECT ` + addressFunc + `(data), id FROM pdns WHERE type IN ('A', 'AAAA')`
+SELECT ` + addressFunc + `(data) AS address, id FROM pdns WHERE type IN ('A', 'AAAA')
+ORDER BY address, id`
 
 // addressFunc is the SQL function, registered on the writing connection,
 // that turns the data of an A or AAAA record into its address key, or NULL.
