@@ -88,6 +88,9 @@ func (x *Extractor) Frame(capture int, f *pcapread.Frame) {
 	x.edges.clock(capture, f.Time, f.Number)
 	x.tcp.expire(x, f.Time)
 	x.frags.expire(x, f.Time)
+	if f.LinkType == linkEthernet && ordinary(f.Data, &x.ports) {
+		return // TCP or UDP on ports that are not DNS (ordinary.go)
+	}
 	p := &x.packet
 	reason, ok := x.decoder.decode(f, p)
 	if !ok {
