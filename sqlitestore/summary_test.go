@@ -103,7 +103,8 @@ func randomLookups(rng *rand.Rand, capture, n int) []*dnsextract.Lookup {
 // TestSummarizeMatchesSQL checks that the summary computed in memory is
 // the one the SQL rebuild gives, row for row and id for id, on the round
 // trip cases (mDNS known answers, lookups without a client, other
-// classes) and random lookups, after a capture is deleted too.
+// classes) and random lookups, after a capture is deleted too, and with
+// records left without their lookup.
 func TestSummarizeMatchesSQL(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
@@ -123,9 +124,15 @@ func TestSummarizeMatchesSQL(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			for _, step := range []string{"ingested", "capture deleted"} {
-				if step == "capture deleted" {
+			for _, step := range []string{"ingested", "capture deleted", "lookups deleted"} {
+				switch step {
+				case "capture deleted":
 					if err := s.DeleteCapture(2); err != nil {
+						t.Fatal(err)
+					}
+				case "lookups deleted":
+					// Records left without their lookup: the join drops them.
+					if err := s.exec(`DELETE FROM lookups WHERE id % 7 = 0`); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -172,6 +179,13 @@ func TestSummarizeGivesUp(t *testing.T) {
 		{name: "records over budget", budget: 600},
 		{name: "time in another layout", budget: 1 << 20,
 			damage: `UPDATE lookups SET response_time = '2026-12-03 16:21:13' WHERE id = 1`},
+		{name: "time out of range", budget: 1 << 20,
+			damage: `UPDATE lookups SET response_time = '2262-04-12T00:00:00.000000000Z' WHERE id = 1`},
+		{name: "bad time of a lookup without records", budget: 1 << 20, want: true,
+			damage: `DELETE FROM records WHERE lookup_id = 1;
+			UPDATE lookups SET response_time = 'yesterday' WHERE id = 1`},
+		{name: "records without their lookup", budget: 1 << 20, want: true,
+			damage: `DELETE FROM lookups WHERE id = 1`},
 		{name: "lookup id 0", budget: 1 << 20, damage: `UPDATE records SET lookup_id = 0
 			WHERE lookup_id = 1; UPDATE lookups SET id = 0 WHERE id = 1`},
 		{name: "client not text", budget: 1 << 20,
@@ -215,43 +229,60 @@ func TestSummarizeGivesUp(t *testing.T) {
 	}
 }
 
-func TestStamp(t *testing.T) {
+// TestTimeNanos checks which stored times summarize reads, and that those
+// it reads give their text back.
+func TestTimeNanos(t *testing.T) {
 	for _, tc := range []struct {
 		text string
 		ok   bool
 	}{
 		{"2026-12-03T16:21:13.123456789Z", true},
-		{"0000-00-00T00:00:00.000000000Z", true},
-		{"9999-12-31T23:59:59.999999999Z", true},
+		{"1678-01-01T00:00:00.000000000Z", true},
+		{"2261-12-31T23:59:59.999999999Z", true},
+		{"1970-01-01T00:00:00.000000000Z", true},
+		{"2024-02-29T12:00:00.000000001Z", true},
+		{"1677-12-31T23:59:59.999999999Z", false},
+		{"2262-01-01T00:00:00.000000000Z", false},
+		{"0000-00-00T00:00:00.000000000Z", false},
+		{"2026-13-03T16:21:13.123456789Z", false},
+		{"2026-02-29T16:21:13.123456789Z", false},
+		{"2026-04-31T16:21:13.123456789Z", false},
+		{"2026-12-00T16:21:13.123456789Z", false},
+		{"2026-12-03T24:00:00.000000000Z", false},
+		{"2026-12-03T16:60:13.123456789Z", false},
+		{"2026-12-03T16:21:60.123456789Z", false},
 		{"2026-12-03T16:21:13.123456Z", false},
 		{"2026-12-03 16:21:13.123456789Z", false},
 		{"2026-12-03T16:21:13.12345678xZ", false},
 		{"-026-12-03T16:21:13.123456789Z", false},
+		{"2026-12-03T16:21:13.123456789+", false},
 		{"", false},
 	} {
-		s, ok := parseStamp([]byte(tc.text))
+		ns, ok := timeNanos([]byte(tc.text))
 		if ok != tc.ok {
-			t.Errorf("parseStamp(%q) ok = %v, want %v", tc.text, ok, tc.ok)
+			t.Errorf("timeNanos(%q) ok = %v, want %v", tc.text, ok, tc.ok)
 			continue
 		}
-		if got := string(appendStamp(nil, s)); ok && got != tc.text {
-			t.Errorf("appendStamp(parseStamp(%q)) = %q", tc.text, got)
+		if got := string(appendTime(nil, time.Unix(0, ns))); ok && got != tc.text {
+			t.Errorf("timeNanos(%q) gives %q back", tc.text, got)
 		}
 	}
 }
 
-// FuzzStamp checks that a stamp gives its text back and orders as it.
-func FuzzStamp(f *testing.F) {
+// FuzzTimeNanos checks that a time summarize reads gives its text back and
+// orders as it.
+func FuzzTimeNanos(f *testing.F) {
 	f.Add("2026-12-03T16:21:13.123456789Z", "2026-12-03T16:21:13.123456790Z")
 	f.Add("2026-12-03T16:21:13.123456789Z", "2025-12-03T16:21:13.123456789Z")
+	f.Add("1970-01-01T00:00:00.000000000Z", "1969-12-31T23:59:59.999999999Z")
 	f.Fuzz(func(t *testing.T, a, b string) {
-		sa, okA := parseStamp([]byte(a))
-		sb, okB := parseStamp([]byte(b))
-		if okA && string(appendStamp(nil, sa)) != a {
-			t.Fatalf("%q gives %q back", a, appendStamp(nil, sa))
+		na, okA := timeNanos([]byte(a))
+		nb, okB := timeNanos([]byte(b))
+		if back := string(appendTime(nil, time.Unix(0, na))); okA && back != a {
+			t.Fatalf("%q gives %q back", a, back)
 		}
-		if okA && okB && sa.less(sb) != (a < b) {
-			t.Fatalf("%q < %q is %v, stamps say %v", a, b, a < b, sa.less(sb))
+		if okA && okB && (na < nb) != (a < b) {
+			t.Fatalf("%q < %q is %v, as times %v", a, b, a < b, na < nb)
 		}
 	})
 }
