@@ -14,7 +14,9 @@
 // port. Lookup.Path records the encapsulation, with the identifiers both
 // directions of a flow share (VLAN, GRE key, VXLAN and Geneve VNI, PPPoE and
 // ERSPAN session); a frame whose encapsulation is not decoded is counted in
-// Stats.Skipped by reason.
+// Stats.Skipped by reason. Plain Ethernet frames of TCP or UDP between ports
+// that are not DNS, most of a gateway's traffic, are recognised from a few
+// header fields and passed over before the layer parser (ordinary.go).
 //
 // An Extractor is fed frames in capture order and reports lookups and
 // malformed payloads to a Sink. All its state (pending queries, streams,
