@@ -40,7 +40,7 @@ func ordinary(data []byte, dns *portSet) bool {
 		}
 		etherType = binary.BigEndian.Uint16(data[off:])
 		if etherType != etherDot1Q && etherType != etherQinQ || tags == maxOrdinaryTags {
-			break
+			break // a third tag is left in etherType, which the switch below refuses
 		}
 		off += 4
 	}

@@ -186,6 +186,11 @@ func TestSummarizeGivesUp(t *testing.T) {
 			UPDATE lookups SET response_time = 'yesterday' WHERE id = 1`},
 		{name: "records without their lookup", budget: 1 << 20, want: true,
 			damage: `DELETE FROM lookups WHERE id = 1`},
+		{name: "lookup ids far from 1", budget: 1 << 20, want: true,
+			damage: `UPDATE records SET lookup_id = lookup_id + (1 << 40);
+			UPDATE lookups SET id = id + (1 << 40)`},
+		{name: "name id 0", budget: 1 << 20,
+			damage: `INSERT INTO names(id, name, rname) VALUES (0, 'zero.', '.orez')`},
 		{name: "lookup id 0", budget: 1 << 20, damage: `UPDATE records SET lookup_id = 0
 			WHERE lookup_id = 1; UPDATE lookups SET id = 0 WHERE id = 1`},
 		{name: "client not text", budget: 1 << 20,
