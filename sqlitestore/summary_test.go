@@ -377,8 +377,8 @@ func TestBulkReader(t *testing.T) {
 }
 
 // fuzzLookups turns fuzz input into lookups: a few names in several
-// spellings, clients (or none), times over centuries (some outside the
-// layout a stamp reads), and records whose data may hold any byte.
+// spellings, clients (or none), times over years (some outside those
+// timeNanos reads), and records whose data may hold any byte.
 func fuzzLookups(data []byte) []*dnsextract.Lookup {
 	names := []string{"www.evil.example.", "WWW.Evil.Example.", "evil.example.",
 		`we\032ird.example.`, `\000.example.`, "a.b.c.d.example.", "."}
@@ -411,6 +411,10 @@ func fuzzLookups(data []byte) []*dnsextract.Lookup {
 			l.Client = netip.AddrPort{} // no client
 		case 8: // a year the stored layout cannot hold: the summary is left to SQL
 			l.Response.Time = time.Date(10000+take(), 1, 1, 0, 0, 0, 0, time.UTC)
+		case 9: // a year past int64 nanoseconds: left to SQL too
+			l.Response.Time = time.Date(2262+30*take(), 1, 1, 0, 0, 0, 0, time.UTC)
+		case 10: // the earliest year timeNanos reads
+			l.Response.Time = time.Date(1678, 1, 1+take(), 0, 0, 0, 0, time.UTC)
 		}
 		ls = append(ls, l)
 	}
