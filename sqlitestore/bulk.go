@@ -239,8 +239,12 @@ func prepare(db *C.sqlite3, query string) (*C.sqlite3_stmt, error) {
 }
 
 // exec inserts the buffered rows and empties the buffer.
-func (s *bulkStmt) exec() error {
-	if s.rows == 0 {
+func (s *bulkStmt) exec() error { return s.insert(&s.rowBuffer) }
+
+// insert inserts the rows of buf, packed for this statement, and empties
+// buf.
+func (s *bulkStmt) insert(buf *rowBuffer) error {
+	if buf.rows == 0 {
 		return nil
 	}
 	rowid := C.int(0)
@@ -248,8 +252,8 @@ func (s *bulkStmt) exec() error {
 		rowid = 1
 	}
 	rc := C.bulk_insert(s.st, s.many, C.int(s.per), C.int(s.cols), rowid,
-		(*C.uchar)(unsafe.Pointer(&s.b[0])), C.long(s.rows))
-	s.reset()
+		(*C.uchar)(unsafe.Pointer(&buf.b[0])), C.long(buf.rows))
+	buf.reset()
 	if rc == C.errRowid {
 		return errRowid
 	}

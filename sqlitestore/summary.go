@@ -380,7 +380,9 @@ func (s *summary) add(key []byte, nameID, lookup int64, client uint32, at int64,
 func (s *summary) over() bool { return s.used+8*len(s.pairs.slots) > summaryBudget }
 
 // write inserts the summary rows into the emptied pdns table, in the order
-// of their keys, which is the order of pdnsRebuild's GROUP BY.
+// of their keys, which is the order of pdnsRebuild's GROUP BY. A goroutine
+// packs the rows into buffers while this one inserts the buffers packed
+// before, so that the packing and SQLite's inserts run on two cores.
 func (s *summary) write(c *sqlite3.SQLiteConn) error {
 	order := s.order()
 	pdns, err := newBatch(c, "pdns", pdnsRowColumns, 256)
@@ -388,7 +390,37 @@ func (s *summary) write(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	defer pdns.close()
+
+	free := make(chan *rowBuffer, writeBuffers)
+	full := make(chan *rowBuffer, writeBuffers)
+	for range writeBuffers {
+		free <- &rowBuffer{}
+	}
+	go s.pack(order, free, full)
+	for buf := range full {
+		if err == nil {
+			err = pdns.insert(buf)
+		}
+		buf.reset()
+		free <- buf
+	}
+	return err
+}
+
+// writeBuffers is the number of buffers summary.write passes from packing
+// to inserting.
+const writeBuffers = 3
+
+// writeRows is the number of rows in each; a variable so that tests can
+// lower it.
+var writeRows = 1024
+
+// pack packs the summary rows in order into buffers taken from free, and
+// sends each on full, which it closes after the last.
+func (s *summary) pack(order []rowOrder, free <-chan *rowBuffer, full chan<- *rowBuffer) {
+	defer close(full)
 	var first, last []byte
+	buf := <-free
 	for n, o := range order {
 		i := o.row
 		key := s.keys.text(i)[4:]
@@ -398,22 +430,24 @@ func (s *summary) write(c *sqlite3.SQLiteConn) error {
 		first = appendTime(first[:0], time.Unix(0, row.first))
 		last = appendTime(last[:0], time.Unix(0, row.last))
 
-		pdns.int(int64(n + 1))
-		pdns.int(row.nameID)
-		pdns.text(string(rtype))
-		pdns.text(string(class))
-		pdns.text(string(data))
-		pdns.text(string(first))
-		pdns.text(string(last))
-		pdns.int(int64(row.count))
-		pdns.int(int64(row.clients))
-		pdns.int(int64(row.ttlMin))
-		pdns.int(int64(row.ttlMax))
-		if err := pdns.end(); err != nil {
-			return err
+		buf.int(int64(n + 1))
+		buf.int(row.nameID)
+		buf.text(string(rtype))
+		buf.text(string(class))
+		buf.text(string(data))
+		buf.text(string(first))
+		buf.text(string(last))
+		buf.int(int64(row.count))
+		buf.int(int64(row.clients))
+		buf.int(int64(row.ttlMin))
+		buf.int(int64(row.ttlMax))
+		buf.endRow()
+		if buf.rows == writeRows {
+			full <- buf
+			buf = <-free
 		}
 	}
-	return pdns.drain()
+	full <- buf
 }
 
 // A rowOrder places a summary row: by the first 8 bytes of its key (its

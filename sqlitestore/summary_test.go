@@ -106,6 +106,10 @@ func randomLookups(rng *rand.Rand, capture, n int) []*dnsextract.Lookup {
 // classes) and random lookups, after a capture is deleted too, and with
 // records left without their lookup.
 func TestSummarizeMatchesSQL(t *testing.T) {
+	// Small buffers, so that the rows cross from packing to inserting in
+	// several, the last one part full.
+	defer func(n int) { writeRows = n }(writeRows)
+	writeRows = 7
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 1))
