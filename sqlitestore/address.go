@@ -20,24 +20,29 @@ int sqlite3_create_function_v2(sqlite3 *db, const char *name, int args, int flag
 
 enum { utf8 = 1, deterministic = 0x800 };
 
-// address_key is the SQL function pdnsx_address: the 16-byte key of an
-// address in the text of an A or AAAA record, IPv4 as ::ffff:a.b.c.d, or
-// NULL for any other text (an RFC 3597 form, a zone).
-static void address_key(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-	const unsigned char *text = sqlite3_value_text(argv[0]);
-	int n = sqlite3_value_bytes(argv[0]);
+// text_key sets key to the 16-byte key of the address in the n bytes at
+// text, the data of an A or AAAA record, IPv4 as ::ffff:a.b.c.d. It returns
+// 0 for any other text (an RFC 3597 form, a zone).
+static int text_key(const unsigned char *text, int n, unsigned char *key) {
 	char buf[64];
-	unsigned char key[16];
-	if (text == 0 || n <= 0 || n >= (int)sizeof buf || memchr(text, 0, n) != 0) {
-		sqlite3_result_null(ctx);
-		return;
-	}
+	if (text == 0 || n <= 0 || n >= (int)sizeof buf || memchr(text, 0, n) != 0)
+		return 0;
 	memcpy(buf, text, n);
 	buf[n] = 0;
 	if (inet_pton(AF_INET, buf, key + 12) == 1) {
 		memset(key, 0, 10);
 		key[10] = key[11] = 0xff;
-	} else if (inet_pton(AF_INET6, buf, key) != 1) {
+		return 1;
+	}
+	return inet_pton(AF_INET6, buf, key) == 1;
+}
+
+// address_key is the SQL function pdnsx_address: text_key of its argument,
+// or NULL.
+static void address_key(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+	const unsigned char *text = sqlite3_value_text(argv[0]);
+	unsigned char key[16];
+	if (!text_key(text, sqlite3_value_bytes(argv[0]), key)) {
 		sqlite3_result_null(ctx);
 		return;
 	}
@@ -57,6 +62,18 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
+
+// textKey returns the address key of the data of an A or AAAA record, as
+// the SQL function addressFunc computes it, and false when the data is not
+// an address.
+func textKey(data []byte) (key [16]byte, ok bool) {
+	if len(data) == 0 || len(data) >= 64 {
+		return key, false
+	}
+	ok = C.text_key((*C.uchar)(unsafe.Pointer(&data[0])), C.int(len(data)),
+		(*C.uchar)(unsafe.Pointer(&key[0]))) != 0
+	return key, ok
+}
 
 // registerAddressFunc registers the SQL function addressFunc on c. It is
 // written in C, as the rebuild of the summary calls it once per A and AAAA

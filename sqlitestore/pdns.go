@@ -75,9 +75,10 @@ func (s *Store) rebuildPDNS() error {
 				summarized, err = summarize(dc.(*sqlite3.SQLiteConn))
 				return err
 			})
-			if err == nil && !summarized {
-				_, err = s.conn.ExecContext(ctx, pdnsRebuild)
+			if err != nil || summarized {
+				return err // summarize fills pdns_addresses too
 			}
+			_, err = s.conn.ExecContext(ctx, pdnsRebuild)
 			if err == nil {
 				_, err = s.conn.ExecContext(ctx, pdnsAddressRows)
 			}

@@ -308,6 +308,10 @@ func TestAddressFunc(t *testing.T) {
 		if got := addressKeyOfText(tt.data); !bytes.Equal(got, tt.want) {
 			t.Errorf("addressKeyOfText(%q) = %x, want %x", tt.data, got, tt.want)
 		}
+		key, ok := textKey([]byte(tt.data))
+		if ok != (tt.want != nil) || ok && !bytes.Equal(key[:], tt.want) {
+			t.Errorf("textKey(%q) = %x, %v; want %x", tt.data, key, ok, tt.want)
+		}
 	}
 
 	// Every address as the decoder writes it, both families.

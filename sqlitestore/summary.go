@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -126,6 +127,14 @@ type summary struct {
 	addrs   *textTable // client addresses
 	pairs   pairSet    // row << 32 | 1 + client
 	used    int        // bytes counted against summaryBudget
+
+	keyed []keyedRow // the pdns_addresses rows, gathered by pack
+}
+
+// A keyedRow is a row of pdns_addresses: an address key and a pdns id.
+type keyedRow struct {
+	key [16]byte
+	id  int64
 }
 
 // Values of summary.clients besides 0 (a lookup without a client) and 1 +
@@ -380,9 +389,11 @@ func (s *summary) add(key []byte, nameID, lookup int64, client uint32, at int64,
 func (s *summary) over() bool { return s.used+8*len(s.pairs.slots) > summaryBudget }
 
 // write inserts the summary rows into the emptied pdns table, in the order
-// of their keys, which is the order of pdnsRebuild's GROUP BY. A goroutine
-// packs the rows into buffers while this one inserts the buffers packed
-// before, so that the packing and SQLite's inserts run on two cores.
+// of their keys, which is the order of pdnsRebuild's GROUP BY, then their
+// addresses into pdns_addresses, as pdnsAddressRows and addHintAddresses
+// do. A goroutine packs the rows into buffers while this one inserts the
+// buffers packed before, so that the packing and SQLite's inserts run on
+// two cores.
 func (s *summary) write(c *sqlite3.SQLiteConn) error {
 	order := s.order()
 	pdns, err := newBatch(c, "pdns", pdnsRowColumns, 256)
@@ -404,7 +415,36 @@ func (s *summary) write(c *sqlite3.SQLiteConn) error {
 		buf.reset()
 		free <- buf
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.writeAddresses(c)
+}
+
+// writeAddresses inserts the rows pack gathered into the emptied
+// pdns_addresses table, in the order of its key.
+func (s *summary) writeAddresses(c *sqlite3.SQLiteConn) error {
+	slices.SortFunc(s.keyed, func(a, b keyedRow) int {
+		if k := bytes.Compare(a.key[:], b.key[:]); k != 0 {
+			return k
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	s.keyed = slices.Compact(s.keyed) // a hint given twice in one record
+
+	rows, err := newBatch(c, "pdns_addresses", []string{"address", "pdns_id"}, writeRows)
+	if err != nil {
+		return err
+	}
+	defer rows.close()
+	for _, r := range s.keyed {
+		rows.blob(r.key[:])
+		rows.int(r.id)
+		if err := rows.end(); err != nil {
+			return err
+		}
+	}
+	return rows.drain()
 }
 
 // writeBuffers is the number of buffers summary.write passes from packing
@@ -442,12 +482,34 @@ func (s *summary) pack(order []rowOrder, free <-chan *rowBuffer, full chan<- *ro
 		buf.int(int64(row.ttlMin))
 		buf.int(int64(row.ttlMax))
 		buf.endRow()
+		s.gatherAddresses(rtype, data, int64(n+1))
 		if buf.rows == writeRows {
 			full <- buf
 			buf = <-free
 		}
 	}
 	full <- buf
+}
+
+// gatherAddresses keeps the addresses a pdns row holds, as pdnsAddressRows
+// and addHintAddresses find them: the address of an A or AAAA record, the
+// hints of an HTTPS or SVCB record whose data passes hintRows' LIKE.
+func (s *summary) gatherAddresses(rtype, data []byte, id int64) {
+	switch string(rtype) {
+	case "A", "AAAA":
+		if key, ok := textKey(data); ok {
+			s.keyed = append(s.keyed, keyedRow{key, id})
+		}
+	case "HTTPS", "SVCB":
+		text := string(data)
+		lower := strings.ToLower(text) // LIKE ignores ASCII case
+		if !strings.Contains(lower, "ipv4hint=") && !strings.Contains(lower, "ipv6hint=") {
+			return
+		}
+		for _, a := range hintAddresses(text) {
+			s.keyed = append(s.keyed, keyedRow{a.As16(), id})
+		}
+	}
 }
 
 // A rowOrder places a summary row: by the first 8 bytes of its key (its

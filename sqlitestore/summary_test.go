@@ -85,8 +85,11 @@ func randomLookups(rng *rand.Rand, capture, n int) []*dnsextract.Lookup {
 			typ := types[rng.IntN(len(types))]
 			rec := rr(dnsextract.Answer, spell(name), typ, uint32(rng.IntN(4)*300),
 				fmt.Sprintf("198.51.100.%d", rng.IntN(4)))
-			if typ == 28 {
+			switch typ {
+			case 28:
 				rec.Data = fmt.Sprintf("2001:db8::%d", rng.IntN(4))
+			case 65:
+				rec.Data = svcbDatas[rng.IntN(len(svcbDatas))]
 			}
 			records = append(records, rec)
 			if rng.IntN(6) == 0 {
@@ -98,6 +101,20 @@ func randomLookups(rng *rand.Rand, capture, n int) []*dnsextract.Lookup {
 		ls[i] = answered(capture, int64(2*i+1), client, at, name, records...)
 	}
 	return ls
+}
+
+// svcbDatas are HTTPS record data for randomLookups: address hints the
+// summary must find as the SQL of pdnsAddressRows and addHintAddresses
+// does, and look-alikes it must not.
+var svcbDatas = []string{
+	`1 . alpn="h2,h3" ipv4hint="198.51.100.7,198.51.100.8" ipv6hint="2001:db8::7"`,
+	`1 . ipv4hint="198.51.100.7,198.51.100.7"`, // the same hint twice
+	`1 svc.example. ipv4hint=192.0.2.1,192.0.2.2 port=443`,
+	`1 . alpn="x ipv4hint=192.0.2.9" ipv6hint="2001:db8::1,2001:db8::2"`,
+	`1 . "ipv4hint"=192.0.2.3`, // no ipv4hint= in the text: LIKE passes it over
+	`1 . IPV4HINT="192.0.2.4" ipv6hint="::ffff:192.0.2.5"`,
+	`1 . ipv4hint="2001:db8::1" ipv6hint="192.0.2.1"`,
+	`198.51.100.1`,
 }
 
 // TestSummarizeMatchesSQL checks that the summary computed in memory is
