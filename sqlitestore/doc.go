@@ -69,10 +69,11 @@
 // stays exact after a re-ingest or a deleted capture. It reads the time and
 // client of every lookup, then the records in their stored order, adds them
 // up in memory (summary.go) and writes the rows sorted by folded name, type,
-// class and data, then their addresses. Past summaryBudget (112 MiB, about a million lookups of a
-// resolver's mix) it gives up and SQLite does the same work with one GROUP
-// BY over a sort on disk: the same rows and ids, about a second slower per
-// million lookups, and memory that does not grow with the case.
+// class and data, then their addresses. Past summaryBudget (112 MiB, about
+// a million lookups of a resolver's mix) it gives up and SQLite does the
+// same work with one GROUP BY over a sort on disk: the same rows and ids,
+// about a second slower per million lookups, and memory that does not grow
+// with the case.
 //
 // # Limits
 //
