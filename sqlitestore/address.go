@@ -67,8 +67,8 @@ import (
 // the SQL function addressFunc computes it, and false when the data is not
 // an address.
 func textKey(data []byte) (key [16]byte, ok bool) {
-	if len(data) == 0 || len(data) >= 64 {
-		return key, false
+	if len(data) == 0 {
+		return key, false // no first byte to point at; text_key bounds the rest
 	}
 	ok = C.text_key((*C.uchar)(unsafe.Pointer(&data[0])), C.int(len(data)),
 		(*C.uchar)(unsafe.Pointer(&key[0]))) != 0

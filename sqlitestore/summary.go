@@ -396,7 +396,7 @@ func (s *summary) over() bool { return s.used+8*len(s.pairs.slots) > summaryBudg
 // two cores.
 func (s *summary) write(c *sqlite3.SQLiteConn) error {
 	order := s.order()
-	pdns, err := newBatch(c, "pdns", pdnsRowColumns, 256)
+	pdns, err := newBatch(c, "pdns", pdnsRowColumns, writeRows) // rows come in pack's buffers
 	if err != nil {
 		return err
 	}
