@@ -265,9 +265,16 @@ func checkState(t *testing.T, x *Extractor) {
 		t.Errorf("%d messages weighing %d held, over %d and %d", len(e.held), e.heldWeight,
 			p.limit, p.maxWeight)
 	}
-	for key, list := range p.byKey {
-		if len(list) > maxPerTransaction {
-			t.Fatalf("%d messages of %+v wait, over %d", len(list), key, maxPerTransaction)
+	for key, first := range p.byKey {
+		n := 0
+		for w := first; w != nil; w = w.next {
+			if w.done || w.key != key {
+				t.Fatalf("a message paired or of another transaction waits for %+v", key)
+			}
+			n++
+		}
+		if n > maxPerTransaction {
+			t.Fatalf("%d messages of %+v wait, over %d", n, key, maxPerTransaction)
 		}
 	}
 

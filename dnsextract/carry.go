@@ -257,18 +257,15 @@ func (e *edges) prune(now time.Time) {
 
 // transactionOf returns the transaction m belongs to, as the pairer keys it.
 func transactionOf(m *Message, transport Transport, path string) transaction {
-	key := transaction{transport: transport, path: path, id: m.ID}
 	if m.Response {
-		key.client, key.server = m.Dst, m.Src
-	} else {
-		key.client, key.server = m.Src, m.Dst
+		return newTransaction(transport, path, m.Dst, m.Src, m.ID)
 	}
-	return key
+	return newTransaction(transport, path, m.Src, m.Dst, m.ID)
 }
 
 // waitingFor reports whether a message waits that m would pair with.
 func (p *pairer) waitingFor(key transaction, m *Message) bool {
-	for _, w := range p.byKey[key] {
+	for w := p.byKey[key]; w != nil; w = w.next {
 		if w.msg.Response != m.Response && sameQuestion(w.msg, m) {
 			return true
 		}
@@ -337,11 +334,11 @@ func (e *edges) chainHead(key streamKey, payload []byte, at time.Time) {
 	if len(payload) < headerLen {
 		return
 	}
-	t := transaction{transport: TCP, path: key.path, id: binary.BigEndian.Uint16(payload),
-		client: key.src, server: key.dst}
+	client, server := key.src, key.dst
 	if payload[2]&0x80 != 0 {
-		t.client, t.server = key.dst, key.src
+		client, server = key.dst, key.src
 	}
+	t := newTransaction(TCP, key.path, client, server, binary.BigEndian.Uint16(payload))
 	if last, ok := e.chains[t]; !ok || at.After(last) {
 		e.chains[t] = at
 	}
@@ -396,7 +393,7 @@ func (x *Extractor) Carry() *Carry {
 		c.addMessage(h)
 	}
 	for _, w := range x.pairs.takeAll() {
-		c.addMessage(heldMessage{w.msg, w.key.transport, w.key.path})
+		c.addMessage(heldMessage{w.msg, w.key.transport(), w.key.path})
 	}
 	for s := x.tcp.front; s != nil; s = x.tcp.front {
 		x.tcp.detach(s)

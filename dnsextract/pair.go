@@ -8,13 +8,90 @@ import (
 
 // transaction identifies the messages of one DNS transaction: the flow seen
 // from the client, the encapsulation it was found on, and the transaction ID
-// (RFC 1035 section 4.1.1), as Zeek pairs them.
+// (RFC 1035 section 4.1.1), as Zeek pairs them. The pairer looks one up for
+// every message, so the fixed-size part is packed into bytes, which a map
+// hashes in one pass where a struct of addresses costs a call per field:
+// the client and server addresses in 16 bytes each (IPv4 as IPv4-mapped),
+// their ports, the ID, the transport, and which address is IPv4 or absent.
+// Addresses decoded from frames carry no IPv6 zone, and none is kept.
 type transaction struct {
-	transport Transport
-	path      string
-	client    netip.AddrPort
-	server    netip.AddrPort
-	id        uint16
+	flow [40]byte
+	path string
+}
+
+// Offsets in transaction.flow.
+const (
+	flowClient     = 0
+	flowServer     = 16
+	flowClientPort = 32
+	flowServerPort = 34
+	flowID         = 36
+	flowTransport  = 38
+	flowKinds      = 39 // kindIPv4 and kindInvalid, shifted by 2 for the server
+)
+
+// Kinds of address in transaction.flow.
+const (
+	kindIPv4    = 1
+	kindInvalid = 2
+)
+
+// newTransaction packs a transaction.
+func newTransaction(transport Transport, path string, client, server netip.AddrPort,
+	id uint16) transaction {
+	t := transaction{path: path}
+	t.flow[flowClientPort] = byte(client.Port() >> 8)
+	t.flow[flowClientPort+1] = byte(client.Port())
+	t.flow[flowServerPort] = byte(server.Port() >> 8)
+	t.flow[flowServerPort+1] = byte(server.Port())
+	t.flow[flowID] = byte(id >> 8)
+	t.flow[flowID+1] = byte(id)
+	t.flow[flowTransport] = byte(transport)
+	t.flow[flowKinds] = putAddr(t.flow[flowClient:], client.Addr()) |
+		putAddr(t.flow[flowServer:], server.Addr())<<2
+	return t
+}
+
+// putAddr writes a in 16 bytes at b and returns its kind.
+func putAddr(b []byte, a netip.Addr) byte {
+	switch {
+	case !a.IsValid():
+		return kindInvalid
+	case a.Is4():
+		ip := a.As16()
+		copy(b, ip[:])
+		return kindIPv4
+	}
+	ip := a.As16()
+	copy(b, ip[:])
+	return 0
+}
+
+// addr reads the address packed at b with the given kind.
+func addr(b []byte, kind byte) netip.Addr {
+	if kind&kindInvalid != 0 {
+		return netip.Addr{}
+	}
+	a := netip.AddrFrom16([16]byte(b[:16]))
+	if kind&kindIPv4 != 0 {
+		return a.Unmap()
+	}
+	return a
+}
+
+// transport returns the transaction's transport.
+func (t *transaction) transport() Transport { return Transport(t.flow[flowTransport]) }
+
+// client returns the client's address and port.
+func (t *transaction) client() netip.AddrPort {
+	return netip.AddrPortFrom(addr(t.flow[flowClient:], t.flow[flowKinds]),
+		uint16(t.flow[flowClientPort])<<8|uint16(t.flow[flowClientPort+1]))
+}
+
+// server returns the server's address and port.
+func (t *transaction) server() netip.AddrPort {
+	return netip.AddrPortFrom(addr(t.flow[flowServer:], t.flow[flowKinds]>>2),
+		uint16(t.flow[flowServerPort])<<8|uint16(t.flow[flowServerPort+1]))
 }
 
 // maxPerTransaction bounds the messages of one transaction waiting at once
@@ -45,6 +122,7 @@ func weight(m *Message) int {
 type waiting struct {
 	key    transaction
 	msg    *Message
+	next   *waiting // the next to arrive of the same transaction
 	weight int
 	done   bool // paired or emitted; left in the queue as a tombstone
 }
@@ -58,12 +136,12 @@ type pairer struct {
 	maxWeight int
 	emit      func(*Lookup)
 
-	byKey  map[transaction][]*waiting
-	queue  []*waiting // arrival order, for expiry
-	head   int        // first live position in queue
-	count  int        // messages waiting
-	weight int        // their weight
-	free   []*waiting // done and out of the queue, for reuse
+	byKey  map[transaction]*waiting // the first of each transaction's list
+	queue  []*waiting               // arrival order, for expiry
+	head   int                      // first live position in queue
+	count  int                      // messages waiting
+	weight int                      // their weight
+	free   []*waiting               // done and out of the queue, for reuse
 }
 
 func newPairer(timeout time.Duration, limit int, emit func(*Lookup)) *pairer {
@@ -72,25 +150,23 @@ func newPairer(timeout time.Duration, limit int, emit func(*Lookup)) *pairer {
 		limit:     limit,
 		maxWeight: limit * pendingWeight,
 		emit:      emit,
-		byKey:     make(map[transaction][]*waiting),
+		byKey:     make(map[transaction]*waiting),
 	}
 }
 
 // add offers a message found on path over transport.
 func (p *pairer) add(m *Message, transport Transport, path string) {
-	key := transaction{transport: transport, path: path, id: m.ID}
-	if m.Response {
-		key.client, key.server = m.Dst, m.Src
-	} else {
-		key.client, key.server = m.Src, m.Dst
-	}
+	key := transactionOf(m, transport, path)
 
-	if w := p.take(key, m); w != nil {
+	first := p.byKey[key]
+	if w := p.take(key, first, m); w != nil {
 		l := newLookup()
-		l.Transport, l.Path, l.Client, l.Server = transport, path, key.client, key.server
+		l.Transport, l.Path = transport, path
 		if m.Response {
+			l.Client, l.Server = m.Dst, m.Src
 			l.Query, l.Response = w.msg, m
 		} else {
+			l.Client, l.Server = m.Src, m.Dst
 			l.Query, l.Response = m, w.msg
 		}
 		p.emit(l)
@@ -99,49 +175,64 @@ func (p *pairer) add(m *Message, transport Transport, path string) {
 
 	w := p.newWaiting()
 	w.key, w.msg, w.weight = key, m, weight(m)
-	list := append(p.byKey[key], w)
-	p.byKey[key] = list
 	p.queue = append(p.queue, w)
 	p.count++
 	p.weight += w.weight
-	if len(list) > maxPerTransaction {
-		p.drop(list[0])
+	if first == nil {
+		p.byKey[key] = w
+	} else {
+		n, last := 2, first
+		for ; last.next != nil; last = last.next {
+			n++
+		}
+		last.next = w
+		if n > maxPerTransaction {
+			p.drop(first)
+		}
 	}
 	for p.count > p.limit || p.weight > p.maxWeight {
 		p.expireOne()
 	}
 }
 
-// take removes and returns the waiting message that m completes: a query for
-// a response or a response for a query, with the same question. Among
-// several, a response takes the latest query (a retransmission's answer) and
-// a query takes the earliest response.
-func (p *pairer) take(key transaction, m *Message) *waiting {
-	list := p.byKey[key]
-	best := -1
-	for i, w := range list {
+// take removes and returns the waiting message that m completes, from the
+// list that starts at first, the messages waiting with key: a query for a
+// response or a response for a query, with the same question. Among several,
+// a response takes the latest query (a retransmission's answer) and a query
+// takes the earliest response.
+func (p *pairer) take(key transaction, first *waiting, m *Message) *waiting {
+	var best, before, prev *waiting
+	for w := first; w != nil; prev, w = w, w.next {
 		if w.msg.Response == m.Response || !sameQuestion(w.msg, m) {
 			continue
 		}
-		best = i
+		best, before = w, prev
 		if !m.Response {
 			break
 		}
 	}
-	if best < 0 {
+	if best == nil {
 		return nil
 	}
-	w := list[best]
-	list = append(list[:best], list[best+1:]...)
-	if len(list) == 0 {
+	p.unlink(key, best, before)
+	return best
+}
+
+// unlink removes w, which follows before in its transaction's list (before
+// is nil when w is the first), from the waiting set.
+func (p *pairer) unlink(key transaction, w, before *waiting) {
+	switch {
+	case before != nil:
+		before.next = w.next
+	case w.next != nil:
+		p.byKey[key] = w.next
+	default:
 		delete(p.byKey, key)
-	} else {
-		p.byKey[key] = list
 	}
+	w.next = nil
 	w.done = true
 	p.count--
 	p.weight -= w.weight
-	return w
 }
 
 // sameQuestion reports whether two messages ask the same question. A message
@@ -208,25 +299,15 @@ func (p *pairer) newWaiting() *waiting {
 
 // drop removes w from the waiting set and emits it as a lookup of its own.
 func (p *pairer) drop(w *waiting) {
-	list := p.byKey[w.key]
-	for i, x := range list {
-		if x == w {
-			list = append(list[:i], list[i+1:]...)
-			break
-		}
+	var before *waiting
+	for x := p.byKey[w.key]; x != w; x = x.next {
+		before = x
 	}
-	if len(list) == 0 {
-		delete(p.byKey, w.key)
-	} else {
-		p.byKey[w.key] = list
-	}
-	w.done = true
-	p.count--
-	p.weight -= w.weight
+	p.unlink(w.key, w, before)
 
 	l := newLookup()
-	l.Transport, l.Path = w.key.transport, w.key.path
-	l.Client, l.Server = w.key.client, w.key.server
+	l.Transport, l.Path = w.key.transport(), w.key.path
+	l.Client, l.Server = w.key.client(), w.key.server()
 	if w.msg.Response {
 		l.Response = w.msg
 	} else {
