@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -447,9 +448,22 @@ func (d *wireDecoder) remember(off int, name string, reach, pointers int) {
 	}
 }
 
+// escaped marks the bytes a label shows escaped, as miekg/dns shows them.
+var escaped = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c < ' ' || c > '~' || strings.IndexByte(".' @;()\"\\", byte(c)) >= 0
+	}
+	return t
+}()
+
 // appendLabel appends a label and its dot, escaping as miekg/dns does.
 func appendLabel(b, label []byte) []byte {
-	for _, c := range label {
+	plain := 0
+	for plain < len(label) && !escaped[label[plain]] {
+		plain++
+	}
+	b = append(b, label[:plain]...)
+	for _, c := range label[plain:] {
 		switch {
 		case c == '.' || c == ' ' || c == '\'' || c == '@' || c == ';' || c == '(' ||
 			c == ')' || c == '"' || c == '\\':

@@ -140,3 +140,18 @@ func BenchmarkWireDecode(b *testing.B) {
 		}
 	})
 }
+
+// TestLabelBytes checks that the wire decoder shows every byte of a label
+// as miekg/dns does: alone, after plain bytes and before them, so that both
+// the unescaped prefix appendLabel copies whole and the rest are covered.
+func TestLabelBytes(t *testing.T) {
+	d := newWireDecoder()
+	for c := range 256 {
+		for _, label := range [][]byte{{byte(c)}, {'a', 'b', byte(c)}, {byte(c), 'z', '-'}} {
+			payload := []byte{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, byte(len(label))}
+			payload = append(payload, label...)
+			payload = append(payload, 0, 0, 1, 0, 1)
+			compareWithReference(t, d, payload)
+		}
+	}
+}
