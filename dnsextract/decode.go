@@ -76,6 +76,7 @@ type frameDecoder struct {
 	pathBuf []byte
 	vlans   [4]uint16
 	paths   map[string]string // interned encapsulation paths, at most maxInternedPaths
+	last    string            // the path returned last, which most frames share
 
 	tun tunnels // tunnel and uncommon link layers (tunnel.go)
 }
@@ -252,14 +253,18 @@ func (d *frameDecoder) path(frame []byte) string {
 		}
 	}
 	d.pathBuf = b
-	if s, ok := d.paths[string(b)]; ok {
-		return s
+	if string(b) == d.last {
+		return d.last
 	}
-	if len(d.paths) >= maxInternedPaths {
-		clear(d.paths)
+	s, ok := d.paths[string(b)]
+	if !ok {
+		if len(d.paths) >= maxInternedPaths {
+			clear(d.paths)
+		}
+		s = string(b)
+		d.paths[s] = s
 	}
-	s := string(b)
-	d.paths[s] = s
+	d.last = s
 	return s
 }
 
