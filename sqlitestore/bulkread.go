@@ -41,13 +41,19 @@ static long row_size(sqlite3_stmt *st, int cols) {
 }
 
 // pack_row packs the current row of st at p, as a rowBuffer packs a row,
-// and returns the end of it.
-static unsigned char *pack_row(sqlite3_stmt *st, int cols, unsigned char *p) {
+// and returns the end of it, or NULL when it would pass end. Each value is
+// asked of SQLite once, as it is packed.
+static unsigned char *pack_row(sqlite3_stmt *st, int cols, unsigned char *p,
+		const unsigned char *end) {
 	for (int c = 0; c < cols; c++) {
 		int type = sqlite3_column_type(st, c);
 		if (type == 5) {
+			if (end - p < 1)
+				return 0;
 			*p++ = readNull;
 		} else if (type == 1) {
+			if (end - p < 9)
+				return 0;
 			long long v = sqlite3_column_int64(st, c);
 			*p++ = readInt;
 			memcpy(p, &v, 8);
@@ -56,6 +62,8 @@ static unsigned char *pack_row(sqlite3_stmt *st, int cols, unsigned char *p) {
 			const void *v = type == 4 ? sqlite3_column_blob(st, c)
 				: (const void *)sqlite3_column_text(st, c);
 			int n = sqlite3_column_bytes(st, c);
+			if (end - p < 5 + (long)n)
+				return 0;
 			*p++ = type == 4 ? readBlob : readText;
 			memcpy(p, &n, 4);
 			p += 4;
@@ -92,12 +100,12 @@ static long bulk_read(sqlite3_stmt *st, unsigned char *buf, long size, long *use
 			}
 			*state = 1;
 		}
-		long n = row_size(st, cols);
-		if (n > size - (p - buf)) {
-			*need = n;
+		unsigned char *next = pack_row(st, cols, p, buf + size);
+		if (next == 0) {
+			*need = row_size(st, cols);
 			break;
 		}
-		p = pack_row(st, cols, p);
+		p = next;
 		*state = 0;
 		rows++;
 	}
