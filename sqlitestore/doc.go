@@ -37,7 +37,10 @@
 // capture whose FinishCapture returned. Nothing is synced during the
 // ingest; a power loss or an operating system crash in the middle of one
 // can damage the file. Close syncs the file, so a case that was closed is
-// durable. WAL would survive power loss with synchronous=NORMAL, but it
+// durable. On Linux the store asks the system to start writing the file's
+// pages after each commit and each step of Finish (sync_file_range, which
+// waits for nothing and promises nothing), so that the sync has little
+// left. WAL would survive power loss with synchronous=NORMAL, but it
 // writes every page twice and leaves -wal and -shm files behind a killed
 // process; the rollback journal leaves nothing beside a closed file.
 //

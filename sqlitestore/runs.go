@@ -191,12 +191,16 @@ func (s *Store) Finish() error {
 		}
 		return err
 	})
+	// Each step's pages start on their way to disk as the next one runs.
+	s.wb.start()
 	if err == nil {
 		err = s.rebuildPDNS()
 	}
+	s.wb.start()
 	if err == nil {
 		err = s.sorting(func() error { return s.exec(queryIndexes) })
 	}
+	s.wb.start()
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,8 @@ type Store struct {
 	readOnly bool
 	db       *sql.DB
 	conn     *sql.Conn
-	w        *Writer // the open writer, if any
+	w        *Writer    // the open writer, if any
+	wb       *writeback // early writing of a store opened for writing
 }
 
 // Open opens the case file at path for writing, creating it when it does
@@ -89,6 +90,7 @@ func Open(path string) (*Store, error) {
 		s.closeConn()
 		return nil, err
 	}
+	s.wb = openWriteback(path)
 	return s, nil
 }
 
@@ -349,6 +351,8 @@ func (s *Store) Close() error {
 	if cerr := s.closeConn(); err == nil {
 		err = cerr
 	}
+	s.wb.close()
+	s.wb = nil
 	if err == nil && !s.readOnly {
 		err = syncFile(s.path)
 	}

@@ -229,6 +229,7 @@ func (w *Writer) commit(c *sqlite3.SQLiteConn) error {
 		return err
 	}
 	w.inTx = false
+	w.s.wb.start()
 	return nil
 }
 
