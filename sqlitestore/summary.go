@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -126,7 +127,12 @@ type summary struct {
 	rows    [][]summaryRow
 	addrs   *textTable // client addresses
 	pairs   pairSet    // row << 32 | 1 + client
-	used    int        // bytes counted against summaryBudget
+	used    int        // bytes counted against summaryBudget, but for the pairs
+
+	// What findRows and tally, on two goroutines, tell each other.
+	keyBytes  atomic.Int64 // used, as of the last batch findRows sent
+	pairBytes atomic.Int64 // the bytes of pairs' slots
+	failed    atomic.Bool  // tally went over budget
 
 	keyed []keyedRow // the pdns_addresses rows, gathered by pack
 }
@@ -300,7 +306,10 @@ func (s *summary) reserve(n, count int64, cost int) bool {
 	return true
 }
 
-// readRecords adds up every record of the case.
+// readRecords adds up every record of the case. This goroutine reads the
+// records and finds the summary row of each; tally, on another, updates the
+// rows. Both halves spend most of their time waiting for memory at random
+// places (the keys, the rows, the pairs), and on two cores they wait at once.
 func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
 	r, err := newBulkReader(c, summaryRecords)
 	if err != nil {
@@ -308,7 +317,47 @@ func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
 	}
 	defer r.close()
 
+	full := make(chan []hit, hitBatches)
+	free := make(chan []hit, hitBatches)
+	for range hitBatches {
+		free <- make([]hit, 0, hitBatch)
+	}
+	tallied := make(chan bool, 1)
+	go func() { tallied <- s.tally(full, free) }()
+
+	ok := s.findRows(r, full, free)
+	close(full)
+	if !<-tallied {
+		ok = false
+	}
+	if !ok {
+		return false, nil
+	}
+	return true, r.err()
+}
+
+// A hit is a record found in the summary: the row it counts for, whether
+// the record made the row, and what it adds to it.
+type hit struct {
+	at, nameID, lookup int64
+	row                int32
+	client, ttl        uint32
+	added              bool
+}
+
+// Hits pass from findRows to tally in hitBatches batches of hitBatch.
+const (
+	hitBatch   = 4096
+	hitBatches = 4
+)
+
+// findRows reads the records from r, finds the row of each, and sends them
+// to tally in batches on full, taking empty ones from free. It returns false
+// when the records hold what summarize does not expect, when the summary
+// goes over budget, or when tally gave up.
+func (s *summary) findRows(r *bulkReader, full chan<- []hit, free <-chan []hit) bool {
 	var key []byte
+	batch := <-free
 	for r.next() {
 		id, ok1 := r.int()
 		nameID, ok2 := r.int()
@@ -318,7 +367,7 @@ func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
 		ttl, ok6 := r.int()
 		if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || id <= 0 || ttl < 0 || ttl > math.MaxUint32 ||
 			bytes.IndexByte(rtype, 0) >= 0 || bytes.IndexByte(class, 0) >= 0 {
-			return false, nil
+			return false
 		}
 		if nameID <= 0 || nameID >= int64(len(s.folds)) || s.folds[nameID] == 0 {
 			continue // the JOIN with names of pdnsRebuild drops it
@@ -332,61 +381,94 @@ func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
 		case lookupAbsent:
 			continue // the JOIN with lookups drops it
 		case lookupBad:
-			return false, nil
+			return false
 		}
 
 		key = binary.BigEndian.AppendUint32(key[:0], uint32(s.folds[nameID]))
 		key = append(append(key, rtype...), 0)
 		key = append(append(key, class...), 0)
 		key = append(key, data...)
-		if !s.add(key, nameID, id, client, s.times[i], uint32(ttl)) {
-			return false, nil
+		row, added := s.keys.index(key)
+		if added {
+			if s.used += len(key) + summaryRowCost; s.over() {
+				return false
+			}
+		}
+		batch = append(batch, hit{at: s.times[i], nameID: nameID, lookup: id, row: row,
+			client: client, ttl: uint32(ttl), added: added})
+		if len(batch) == hitBatch {
+			s.keyBytes.Store(int64(s.used))
+			full <- batch
+			if s.failed.Load() {
+				return false
+			}
+			batch = <-free
 		}
 	}
-	return true, r.err()
+	s.keyBytes.Store(int64(s.used))
+	full <- batch
+	return true
 }
 
-// add counts a record. It returns false when the summary is over budget.
-func (s *summary) add(key []byte, nameID, lookup int64, client uint32, at int64,
-	ttl uint32) bool {
-	i, added := s.keys.index(key)
-	if added {
-		if i%summaryBlock == 0 {
+// tally counts the hits it receives on full into the summary rows, and
+// gives each batch back on free. It returns false when the summary goes
+// over budget, after which it only passes the batches back.
+func (s *summary) tally(full <-chan []hit, free chan<- []hit) bool {
+	ok := true
+	for batch := range full {
+		for j := 0; ok && j < len(batch); j++ {
+			ok = s.add(&batch[j])
+		}
+		if !ok {
+			s.failed.Store(true)
+		}
+		free <- batch[:0]
+	}
+	return ok
+}
+
+// add counts a record into its row. It returns false when the summary
+// would go over budget.
+func (s *summary) add(h *hit) bool {
+	if h.added {
+		if h.row%summaryBlock == 0 {
 			s.rows = append(s.rows, make([]summaryRow, 0, summaryBlock))
 		}
 		last := &s.rows[len(s.rows)-1]
-		*last = append(*last, summaryRow{nameID: nameID, first: at, last: at,
-			ttlMin: ttl, ttlMax: ttl})
-		if s.used += len(key) + summaryRowCost; s.over() {
-			return false
-		}
+		*last = append(*last, summaryRow{nameID: h.nameID, first: h.at, last: h.at,
+			ttlMin: h.ttl, ttlMax: h.ttl})
 	}
 
-	row := s.row(i)
-	row.nameID = min(row.nameID, nameID)
-	row.first, row.last = min(row.first, at), max(row.last, at)
-	row.ttlMin, row.ttlMax = min(row.ttlMin, ttl), max(row.ttlMax, ttl)
-	if row.lastLookup == lookup {
+	row := s.row(h.row)
+	row.nameID = min(row.nameID, h.nameID)
+	row.first, row.last = min(row.first, h.at), max(row.last, h.at)
+	row.ttlMin, row.ttlMax = min(row.ttlMin, h.ttl), max(row.ttlMax, h.ttl)
+	if row.lastLookup == h.lookup {
 		return true // the same record again in another section
 	}
 	if row.count == math.MaxUint32 {
 		return false
 	}
 	row.count++
-	row.lastLookup = lookup
-	if client != 0 {
-		if s.pairs.full() && s.used+16*len(s.pairs.slots) > summaryBudget {
-			return false // the pairs would double past the budget
+	row.lastLookup = h.lookup
+	if h.client != 0 {
+		if s.pairs.full() && int(s.keyBytes.Load())+8*s.pairs.grown() > summaryBudget {
+			return false // the pairs would grow past the budget
 		}
-		if s.pairs.add(uint64(i)<<32 | uint64(client)) {
+		slots := len(s.pairs.slots)
+		if s.pairs.add(uint64(h.row)<<32 | uint64(h.client)) {
 			row.clients++
+		}
+		if len(s.pairs.slots) != slots {
+			s.pairBytes.Store(int64(8 * len(s.pairs.slots)))
 		}
 	}
 	return true
 }
 
-// over reports whether the summary holds more than summaryBudget.
-func (s *summary) over() bool { return s.used+8*len(s.pairs.slots) > summaryBudget }
+// over reports whether the summary holds more than summaryBudget: the
+// bytes findRows counted, and the pairs as tally last left them.
+func (s *summary) over() bool { return s.used+int(s.pairBytes.Load()) > summaryBudget }
 
 // write inserts the summary rows into the emptied pdns table, in the order
 // of their keys, which is the order of pdnsRebuild's GROUP BY, then their
@@ -567,10 +649,13 @@ func (p *pairSet) add(v uint64) bool {
 	}
 }
 
+// grown returns the number of slots grow makes.
+func (p *pairSet) grown() int { return max(1024, 2*len(p.slots)) }
+
 // grow doubles the slots.
 func (p *pairSet) grow() {
 	old := p.slots
-	p.slots = make([]uint64, max(1024, 2*len(old)))
+	p.slots = make([]uint64, p.grown())
 	mask := uint64(len(p.slots) - 1)
 	for _, v := range old {
 		if v == 0 {
