@@ -33,3 +33,26 @@ func TestTextTable(t *testing.T) {
 		tt.reset()
 	}
 }
+
+// BenchmarkTextTable measures finding a text already in a table of a
+// million, at places that do not repeat in order, as the summary finds the
+// rows of records and the writer the ids of names: mostly a wait for
+// memory. One op is one index.
+func BenchmarkTextTable(b *testing.B) {
+	const n = 1 << 20
+	tt := newTextTable()
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("\x00\x01\x02%dA\x00IN\x0010.%d.%d.%d", i, i>>16, i>>8&255,
+			i&255))
+		tt.index(keys[i])
+	}
+
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		key := keys[uint32(i)*2654435761%n] // a multiplicative hash walks them all
+		if _, added := tt.index(key); added {
+			b.Fatal("a text added again")
+		}
+	}
+}
