@@ -31,7 +31,7 @@ import (
 // it: its tables, not the slack of Go's allocator or the space the tables
 // keep free to grow into, which took the heap in use to about a third over
 // the count (112 MiB counted, 140 MiB in use on a case just under it), nor
-// the batches of hits between readRecords' two goroutines (768 KiB). A
+// the batches of hits between readRecords' two goroutines (640 KiB). A
 // variable so that tests can lower it.
 var summaryBudget = 112 << 20
 
