@@ -326,12 +326,9 @@ func (s *summary) readRecords(c *sqlite3.SQLiteConn) (bool, error) {
 	tallied := make(chan bool, 1)
 	go func() { tallied <- s.tally(full, free) }()
 
-	ok := s.findRows(r, full, free)
+	found := s.findRows(r, full, free)
 	close(full)
-	if !<-tallied {
-		ok = false
-	}
-	if !ok {
+	if counted := <-tallied; !found || !counted {
 		return false, nil
 	}
 	return true, r.err()
@@ -346,11 +343,11 @@ type hit struct {
 	added              bool
 }
 
-// Hits pass from findRows to tally in hitBatches batches of hitBatch.
-const (
-	hitBatch   = 4096
-	hitBatches = 4
-)
+// Hits pass from findRows to tally in hitBatches batches of hitBatch hits;
+// hitBatch is a variable so that tests can lower it.
+var hitBatch = 4096
+
+const hitBatches = 4
 
 // findRows reads the records from r, finds the row of each, and sends them
 // to tally in batches on full, taking empty ones from free. It returns false

@@ -124,9 +124,10 @@ var svcbDatas = []string{
 // records left without their lookup.
 func TestSummarizeMatchesSQL(t *testing.T) {
 	// Small buffers, so that the rows cross from packing to inserting in
-	// several, the last one part full.
-	defer func(n int) { writeRows = n }(writeRows)
-	writeRows = 7
+	// several, the last one part full, and the records from finding their
+	// rows to counting them in many more than there are buffers.
+	defer func(n, m int) { writeRows, hitBatch = n, m }(writeRows, hitBatch)
+	writeRows, hitBatch = 7, 5
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 1))
